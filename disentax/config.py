@@ -1,0 +1,182 @@
+"""Config files (`get_config(arg)`), `field=value` overrides and JSON round trips, with one-line errors."""
+
+import ast
+import difflib
+import importlib.util
+import json
+import pathlib
+from typing import Any
+
+import ml_collections
+
+from disentax.errors import UserError
+
+BUILTIN_CONFIGS = pathlib.Path(__file__).parent / "configs"
+DEFAULT_CONFIG = "beta_vae"
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def load_config(spec: str | None = None) -> ml_collections.ConfigDict:
+    """`PATH[:ARG]` -> `get_config(ARG)` of the file at PATH, or of the built-in config named PATH.
+
+    Built-in configs live in `disentax/configs/` and are named without `.py` (e.g. `beta_vae:tiny`).
+    """
+    spec = spec or DEFAULT_CONFIG
+    path_str, _, arg = spec.partition(":")
+    path = pathlib.Path(path_str)
+    if not path.is_file():
+        builtin = BUILTIN_CONFIGS / f"{path_str}.py"
+        if not builtin.is_file():
+            known = ", ".join(builtin_config_names())
+            raise UserError(f"config {path_str!r} is neither a file nor a built-in config ({known})")
+        path = builtin
+    module_spec = importlib.util.spec_from_file_location(f"_disentax_config_{path.stem}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as e:
+        raise UserError(f"config file {str(path)!r} failed to import: {type(e).__name__}: {e}") from e
+    if not hasattr(module, "get_config"):
+        raise UserError(f"config file {str(path)!r} defines no get_config(arg)")
+    try:
+        config = module.get_config(arg or None)
+    except UserError:
+        raise
+    except Exception as e:
+        raise UserError(f"{path.name}: get_config({arg!r}) failed: {type(e).__name__}: {e}") from e
+    if not isinstance(config, ml_collections.ConfigDict):
+        raise UserError(f"{path.name}: get_config must return an ml_collections.ConfigDict")
+    return config
+
+
+def builtin_config_names() -> list[str]:
+    return sorted(p.stem for p in BUILTIN_CONFIGS.glob("*.py") if not p.stem.startswith("_"))
+
+
+def field_names(config: ml_collections.ConfigDict, prefix: str = "") -> list[str]:
+    """Every leaf field as a dotted path, e.g. `optimizer.learning_rate`."""
+    names = []
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, ml_collections.ConfigDict):
+            names.extend(field_names(value, f"{name}."))
+        else:
+            names.append(name)
+    return names
+
+
+def apply_overrides(config: ml_collections.ConfigDict, overrides: list[str]) -> None:
+    """Applies `field.path=value` strings in place; the value is parsed to the field's type."""
+    for override in overrides:
+        name, sep, text = override.partition("=")
+        if not sep:
+            raise UserError(f"override {override!r} is not of the form FIELD=VALUE")
+        set_field(config, name.strip(), text)
+
+
+def set_field(config: ml_collections.ConfigDict, name: str, text: str) -> None:
+    """Sets the existing field `name` (dotted) from the string `text`."""
+    *parents, leaf = name.split(".")
+    node = config
+    for part in parents:
+        node = node.get(part) if isinstance(node, ml_collections.ConfigDict) else None
+    if not isinstance(node, ml_collections.ConfigDict) or leaf not in node:
+        close = difflib.get_close_matches(name, field_names(config), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; run with --help-config to list them"
+        raise UserError(f"unknown config field {name!r}{hint}")
+    current = node[leaf]
+    if isinstance(current, ml_collections.ConfigDict):
+        raise UserError(f"config field {name!r} is a group; set one of its fields ({name}.FIELD=VALUE)")
+    value = parse_value(text, current, name)
+    try:
+        node[leaf] = value
+    except (TypeError, ValueError, KeyError) as e:
+        raise UserError(f"config field {name!r} rejects {text!r}: {e}") from None
+
+
+def parse_value(text: str, current: Any, name: str) -> Any:
+    """Parses `text` into the type of the field's current value (bool, int, float, str, tuple)."""
+    kind = type(current).__name__
+    stripped = text.strip()
+    try:
+        if isinstance(current, bool):
+            if stripped.lower() in TRUE_WORDS:
+                return True
+            if stripped.lower() in FALSE_WORDS:
+                return False
+            raise ValueError
+        if isinstance(current, int):
+            return int(stripped)
+        if isinstance(current, float):
+            return float(stripped)
+        if isinstance(current, str):
+            return _unquote(stripped)
+        if isinstance(current, tuple | list):
+            parsed = ast.literal_eval(stripped)
+            if not isinstance(parsed, tuple | list):
+                raise ValueError
+            return type(current)(_element_like(v, current) for v in parsed)
+        if current is None:
+            return _literal_or_string(stripped)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        allowed = {"bool": "true or false", "tuple": "a tuple like (1, 2)",
+                   "list": "a list like [1, 2]"}.get(kind, f"a {kind}")
+        raise UserError(f"config field {name!r} needs {allowed}, got {text!r}") from None
+    raise UserError(f"config field {name!r} holds a {kind}, which cannot be set from the command line")
+
+
+def _element_like(value: Any, sequence: tuple | list) -> Any:
+    if not sequence or isinstance(value, type(sequence[0])):
+        return value
+    if isinstance(sequence[0], float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _literal_or_string(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+
+
+def to_json(config: ml_collections.ConfigDict) -> str:
+    return config.to_json(indent=2, sort_keys=True)
+
+
+def from_json(text: str) -> ml_collections.ConfigDict:
+    """Inverse of `to_json` (JSON lists come back as tuples, as config files write them)."""
+    return ml_collections.ConfigDict(_tuples(json.loads(text)))
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def differing_fields(a: ml_collections.ConfigDict, b: ml_collections.ConfigDict,
+                     ignore: tuple[str, ...] = ()) -> list[str]:
+    """Dotted names of the fields whose values differ between two configs (or exist in one only)."""
+    flat_a, flat_b = _flatten(json.loads(to_json(a))), _flatten(json.loads(to_json(b)))
+    names = sorted(set(flat_a) | set(flat_b))
+    return [n for n in names if n not in ignore and flat_a.get(n, ...) != flat_b.get(n, ...)]
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

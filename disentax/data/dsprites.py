@@ -1,0 +1,141 @@
+"""A procedural stand-in for dSprites on its exact factor grid, rendered in pure JAX."""
+
+import dataclasses
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from disentax.data.base import DATASETS
+
+SHAPES = ("square", "ellipse", "heart")
+SCALES = np.linspace(0.5, 1.0, 6, dtype=np.float32)
+ORIENTATIONS = np.linspace(0.0, 2 * np.pi, 40).astype(np.float32)  # both endpoints, as dSprites
+POSITIONS = np.linspace(0.0, 1.0, 32, dtype=np.float32)
+ELLIPSE_ASPECT = 2.0  # major / minor axis; the major axis is the square's side
+
+
+def _heart_polygon(num_vertices: int = 64) -> np.ndarray:
+    """The curve x = 16 sin³t, y = 13 cos t - 5 cos 2t - 2 cos 3t - cos 4t as `[V, 2]` vertices.
+
+    y is flipped to point down (lobes on top in the image), the area centroid is moved to the
+    origin and the wider extent is scaled to 1.
+    """
+    t = np.linspace(0.0, 2 * np.pi, num_vertices, endpoint=False)
+    x = 16 * np.sin(t) ** 3
+    y = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
+    cross = x * np.roll(y, -1) - np.roll(x, -1) * y
+    area = cross.sum() / 2
+    cx = ((x + np.roll(x, -1)) * cross).sum() / (6 * area)
+    cy = ((y + np.roll(y, -1)) * cross).sum() / (6 * area)
+    extent = max(np.ptp(x), np.ptp(y))
+    return (np.stack([x - cx, y - cy], axis=1) / extent).astype(np.float32)
+
+
+HEART = _heart_polygon()
+
+
+def _inside_polygon(u: jax.Array, v: jax.Array, polygon_Vx2: jax.Array) -> jax.Array:
+    """Even-odd rule: a point is inside when a ray towards +u crosses an odd number of edges."""
+    x0, y0 = polygon_Vx2[:, 0], polygon_Vx2[:, 1]
+    x1, y1 = jnp.roll(x0, -1), jnp.roll(y0, -1)
+    u, v = u[..., None], v[..., None]
+    straddles = (y0 > v) != (y1 > v)
+    x_cross = x0 + (v - y0) * (x1 - x0) / jnp.where(y1 == y0, 1.0, y1 - y0)
+    return (jnp.sum(straddles & (u < x_cross), axis=-1) % 2) == 1
+
+
+def render(
+    shape: jax.Array,
+    scale: jax.Array,
+    orientation: jax.Array,
+    pos_x: jax.Array,
+    pos_y: jax.Array,
+    *,
+    image_size: int = 64,
+    base_size: float = 0.25,
+    margin: float = 0.125,
+) -> jax.Array:
+    """One binary sprite, float32 `[image_size, image_size]` in {0, 1}; jittable and vmappable.
+
+    In canvas units ([0, 1]², x right, y down) the sprite's centre is
+    `c = margin + pos * (1 - 2 * margin)` and its size is `s = base_size * scale`. Pixel (i, j)
+    is on when its centre `p = ((j + 0.5) / W, (i + 0.5) / H)` falls inside the sprite turned by
+    `orientation` radians about `c` (clockwise on screen, as Love2D's rotate). With
+    `(u, v) = R(-orientation) (p - c)` the shapes (`shape` = 0, 1, 2) are:
+    square `max(|u|, |v|) <= s/2`; ellipse `(u / (s/2))² + (v / (s/4))² <= 1` (aspect 2:1, major
+    axis along x); heart, the 64-vertex polygon `s * HEART` (width s, area centroid at c).
+    `shape` may be traced: all three masks are computed and one is selected.
+
+    `base_size` and `margin` default to values that make sprites look like dSprites (a scale-1
+    square is 16 of 64 pixels wide and stays inside the canvas unrotated); they are not
+    calibrated against the real file.
+    """
+    s = base_size * scale
+    cx = margin + pos_x * (1 - 2 * margin)
+    cy = margin + pos_y * (1 - 2 * margin)
+    centres = (jnp.arange(image_size, dtype=jnp.float32) + 0.5) / image_size
+    dx, dy = centres[None, :] - cx, centres[:, None] - cy
+    theta = jnp.mod(orientation, 2 * jnp.pi)  # orientation 2π renders exactly as 0
+    cos, sin = jnp.cos(theta), jnp.sin(theta)
+    u, v = cos * dx + sin * dy, -sin * dx + cos * dy
+    square = jnp.maximum(jnp.abs(u), jnp.abs(v)) <= s / 2
+    ellipse = (u / (s / 2)) ** 2 + (v * ELLIPSE_ASPECT / (s / 2)) ** 2 <= 1
+    heart = _inside_polygon(u / s, v / s, jnp.asarray(HEART))
+    return jnp.stack([square, ellipse, heart])[shape].astype(jnp.float32)
+
+
+@DATASETS.register("dsprites_procedural")
+@dataclasses.dataclass(frozen=True)
+class ProceduralDSprites:
+    """Binary 64×64 square/ellipse/heart sprites on the dSprites factor grid (737,280 images).
+
+    A procedural stand-in, not the real data: see `render` for the geometry and its options.
+    """
+
+    base_size: float = 0.25
+    margin: float = 0.125
+
+    name: ClassVar[str] = "dsprites_procedural"
+    factor_names: ClassVar[tuple[str, ...]] = ("shape", "scale", "orientation", "pos_x", "pos_y")
+    factor_sizes: ClassVar[tuple[int, ...]] = (3, 6, 40, 32, 32)
+    observation_shape: ClassVar[tuple[int, int, int]] = (64, 64, 1)
+
+    @property
+    def num_examples(self) -> int:
+        return int(np.prod(self.factor_sizes))
+
+    @property
+    def _strides(self) -> np.ndarray:
+        """`prod(sizes) / cumprod(sizes)`: the flat-index weight of each factor."""
+        return self.num_examples // np.cumprod(self.factor_sizes)
+
+    def sample_factors(self, rng: jax.Array, n: int) -> jax.Array:
+        """Uniform i.i.d. factors, int32 `[n, 5]`; jittable with static `n`."""
+        sizes = jnp.asarray(self.factor_sizes, dtype=jnp.int32)
+        return jax.random.randint(rng, (n, len(sizes)), 0, sizes, dtype=jnp.int32)
+
+    def factor_values(self, factors_NxK: jax.Array) -> jax.Array:
+        """Float32 `[N, 5]`: shape index (0, 1, 2), scale, orientation (rad), pos_x, pos_y."""
+        grids = (np.arange(3, dtype=np.float32), SCALES, ORIENTATIONS, POSITIONS, POSITIONS)
+        return jnp.stack([jnp.asarray(g)[factors_NxK[:, k]] for k, g in enumerate(grids)], axis=1)
+
+    def observations_from_factors(self, factors_NxK: jax.Array) -> jax.Array:
+        """Binary images, float32 `[N, 64, 64, 1]`; pure and jittable."""
+        values = self.factor_values(factors_NxK)
+        draw = lambda shape, scale, angle, x, y: render(
+            shape, scale, angle, x, y, base_size=self.base_size, margin=self.margin
+        )
+        shapes = jnp.asarray(factors_NxK[:, 0], dtype=jnp.int32)
+        return jax.vmap(draw)(shapes, *values[:, 1:].T)[..., None]
+
+    def index_of(self, factors_NxK: jax.Array) -> jax.Array:
+        """Row-major flat index `factors @ (prod(sizes) / cumprod(sizes))`, int32 `[N]`."""
+        return jnp.asarray(factors_NxK, dtype=jnp.int32) @ jnp.asarray(self._strides, jnp.int32)
+
+    def factors_of(self, index_N: jax.Array) -> jax.Array:
+        """Inverse of `index_of`: `(index // stride_k) % size_k`, int32 `[N, 5]`."""
+        index = jnp.asarray(index_N, dtype=jnp.int32)[:, None]
+        strides = jnp.asarray(self._strides, jnp.int32)
+        return (index // strides) % jnp.asarray(self.factor_sizes, jnp.int32)

@@ -1,0 +1,102 @@
+"""disentanglement_lib's `conv_encoder` / `deconv_decoder` Gaussian VAE as one Linen module."""
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+# TF1 `tf.layers` initialise kernels Glorot-uniform and biases at zero.
+glorot = nn.initializers.glorot_uniform()
+
+
+class ConvEncoder(nn.Module):
+    """x `[B, 64, 64, C]` -> (mu `[B, L]`, logvar `[B, L]`).
+
+    disentanglement_lib `conv_encoder`: Conv 32 k4 s2, Conv 32 k4 s2, Conv 64 k2 s2,
+    Conv 64 k2 s2 (ReLU, SAME), flatten, Dense 256 ReLU, then two linear heads.
+    """
+
+    num_latents: int
+    features: Sequence[int] = (32, 32, 64, 64)
+    kernels: Sequence[int] = (4, 4, 2, 2)
+    hidden: int = 256
+
+    @nn.compact
+    def __call__(self, x):
+        for i, (f, k) in enumerate(zip(self.features, self.kernels, strict=True)):
+            x = nn.relu(nn.Conv(f, (k, k), (2, 2), padding="SAME", kernel_init=glorot,
+                                name=f"e{i + 1}")(x))
+        x = x.reshape(x.shape[0], -1)
+        x = nn.relu(nn.Dense(self.hidden, kernel_init=glorot, name="e5")(x))
+        mu = nn.Dense(self.num_latents, kernel_init=glorot, name="means")(x)
+        logvar = nn.Dense(self.num_latents, kernel_init=glorot, name="log_var")(x)
+        return mu, logvar
+
+
+class DeconvDecoder(nn.Module):
+    """z `[B, L]` -> Bernoulli logits `[B, H, W, C]`.
+
+    disentanglement_lib `deconv_decoder`: Dense 256 ReLU, Dense 1024 ReLU, reshape 4x4x64,
+    ConvT 64, 32, 32 (k4 s2 ReLU), ConvT C (k4 s2, linear). Transposed convolutions are
+    the gradient of a SAME convolution (`transpose_kernel=True`), as TF's `conv2d_transpose`.
+    """
+
+    output_shape: Sequence[int]
+    features: Sequence[int] = (64, 32, 32)
+    base_features: int = 64
+    hidden: int = 256
+
+    @nn.compact
+    def __call__(self, z):
+        h, w, c = self.output_shape
+        scale = 2 ** (len(self.features) + 1)
+        x = nn.relu(nn.Dense(self.hidden, kernel_init=glorot, name="d1")(z))
+        x = nn.relu(nn.Dense(h // scale * w // scale * self.base_features, kernel_init=glorot,
+                             name="d2")(x))
+        x = x.reshape(z.shape[0], h // scale, w // scale, self.base_features)
+        for i, f in enumerate((*self.features, c)):
+            x = nn.ConvTranspose(f, (4, 4), (2, 2), padding="SAME", transpose_kernel=True,
+                                 kernel_init=glorot, name=f"d{i + 3}")(x)
+            if i < len(self.features):
+                x = nn.relu(x)
+        return x
+
+
+class GaussianVAE(nn.Module):
+    """Encoder -> z = mu + exp(logvar / 2) * eps -> decoder.
+
+    `__call__(x, *, train)` returns `(logits, aux)` with aux keys `z`, `mu`, `logvar`. With
+    `train=True` z is sampled (needs the `latent` RNG stream); otherwise z = mu, the mean
+    representation.
+    """
+
+    num_latents: int = 10
+    channels: int = 1
+    image_size: int = 64
+    encoder_features: Sequence[int] = (32, 32, 64, 64)
+    encoder_kernels: Sequence[int] = (4, 4, 2, 2)
+    decoder_features: Sequence[int] = (64, 32, 32)
+    hidden: int = 256
+
+    def setup(self):
+        self.encoder = ConvEncoder(self.num_latents, self.encoder_features, self.encoder_kernels,
+                                   self.hidden)
+        self.decoder = DeconvDecoder((self.image_size, self.image_size, self.channels),
+                                     self.decoder_features, self.encoder_features[-1],
+                                     self.hidden)
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode(self, z):
+        return self.decoder(z)
+
+    def __call__(self, x, *, train: bool = False):
+        mu, logvar = self.encoder(x)
+        if train:
+            eps = jax.random.normal(self.make_rng("latent"), mu.shape, mu.dtype)
+            z = mu + jnp.exp(0.5 * logvar) * eps
+        else:
+            z = mu
+        return self.decoder(z), {"z": z, "mu": mu, "logvar": logvar}

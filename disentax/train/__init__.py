@@ -1,0 +1,10 @@
+"""Training: state, step, optimizer, checkpoints, the loop, and end-of-run evaluation."""
+
+from disentax.train.build import Run, build
+from disentax.train.loop import TrainingDiverged, evaluate_workdir, train
+from disentax.train.optimizer import make_optimizer
+from disentax.train.state import TrainState
+from disentax.train.step import train_step
+
+__all__ = ["Run", "TrainState", "TrainingDiverged", "build", "evaluate_workdir", "make_optimizer",
+           "train", "train_step"]

@@ -1,0 +1,190 @@
+"""The training loop: sharded jitted steps, lagged metric fetches, async checkpoints, exact resume."""
+
+import functools
+import json
+import math
+import pathlib
+import shutil
+import time
+from collections.abc import Callable, Sequence
+
+import jax
+import ml_collections
+import numpy as np
+from tqdm.auto import tqdm
+
+from disentax import config as config_lib
+from disentax import data
+from disentax.errors import UserError
+from disentax.train import parallel
+from disentax.train.build import Run, build
+from disentax.train.checkpoint import Checkpointer
+from disentax.train.evaluate import evaluate
+from disentax.train.step import train_step
+from disentax.train.writer import ScalarWriter
+
+# Fields a run may change between restarts: they do not change the numbers it computes.
+RESUMABLE_FIELDS = ("num_steps", "log_every_steps", "checkpoint_every_steps", "keep_checkpoints",
+                    "async_checkpoints")
+CONFIG_FILE = "config.json"
+CHECKPOINT_DIR = "checkpoints"
+
+Hook = Callable[[int], None]
+
+
+class TrainingDiverged(UserError):
+    """A loss term or the gradient norm became NaN/Inf; the state kept is the last good one."""
+
+
+def prepare_workdir(config: ml_collections.ConfigDict, workdir: pathlib.Path,
+                    force: bool = False) -> None:
+    """Creates `workdir` with `config.json`, or checks it holds a run of this config.
+
+    A run of another config (beyond `RESUMABLE_FIELDS` and `eval.*`) is refused; with
+    `force=True` it is moved to `workdir/archive/<n>/`, never deleted, and a fresh run starts.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / CONFIG_FILE
+    if path.exists():
+        try:
+            previous = config_lib.from_json(path.read_text())
+        except (ValueError, TypeError) as e:
+            raise UserError(f"{path} is not a readable config ({e}); use another --workdir") from None
+        diffs = [n for n in config_lib.differing_fields(previous, config, RESUMABLE_FIELDS)
+                 if not n.startswith("eval.")]
+        if diffs and not force:
+            raise UserError(f"{workdir} holds a run of a different config (differs in "
+                            f"{', '.join(diffs[:5])}); pass --force to archive it and start anew, "
+                            "or use another --workdir")
+        if diffs:
+            archive(workdir)
+    path.write_text(config_lib.to_json(config) + "\n")
+
+
+def archive(workdir: pathlib.Path) -> pathlib.Path:
+    """Moves everything in `workdir` except earlier archives to `workdir/archive/<n>/`."""
+    root = workdir / "archive"
+    n = len(list(root.glob("*"))) if root.exists() else 0
+    destination = root / str(n)
+    destination.mkdir(parents=True)
+    for item in workdir.iterdir():
+        if item.name != "archive":
+            shutil.move(item, destination / item.name)
+    return destination
+
+
+class MetricLog:
+    """Host-side running means of the step metrics, written every `every` steps."""
+
+    def __init__(self, writer: ScalarWriter, every: int, batch_size: int, bar: tqdm):
+        self.writer, self.every, self.batch_size, self.bar = writer, every, batch_size, bar
+        self.sums: dict[str, float] = {}
+        self.count = 0
+        self.last: dict[str, float] = {}
+        self.clock = (time.perf_counter(), None)
+
+    def add(self, step: int, metrics: dict, last_step: int) -> None:
+        """Checks and accumulates the metrics of the update that produced `step`."""
+        values = {k: float(v) for k, v in metrics.items()}
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+        if bad:
+            terms = ", ".join(f"{k}={v}" for k, v in bad.items())
+            raise TrainingDiverged(f"non-finite values at step {step}: {terms}")
+        for k, v in values.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+        self.count += 1
+        if step % self.every == 0 or step == last_step:
+            self.flush(step)
+
+    def flush(self, step: int) -> None:
+        now, since = time.perf_counter(), self.clock[1]
+        means = {f"train/{k}": v / self.count for k, v in self.sums.items()}
+        if since is not None:
+            steps_per_s = (step - since) / (now - self.clock[0])
+            means["perf/steps_per_s"] = steps_per_s
+            means["perf/images_per_s"] = steps_per_s * self.batch_size
+        self.writer.write(step, means)
+        self.bar.set_postfix(loss=f"{means['train/loss']:.2f}", refresh=False)
+        self.last = {k: v for k, v in means.items() if k.startswith("train/")}
+        self.sums, self.count, self.clock = {}, 0, (now, step)
+
+
+def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *, force: bool = False,
+          hooks: Sequence[Hook] = (), progress: bool = True) -> dict[str, float]:
+    """Trains `config` in `workdir`, resuming from its latest checkpoint; returns final metrics.
+
+    The batch and RNG of step k depend only on (seed, k), so a run killed at any point and
+    restarted ends bitwise equal to an uninterrupted one on CPU. `hooks` are called with the
+    step number after each step (and after its checkpoint save, if any).
+    """
+    workdir = pathlib.Path(workdir)
+    run = build(config)
+    prepare_workdir(config, workdir, force)
+    checkpointer = Checkpointer(workdir / CHECKPOINT_DIR, max_to_keep=config.keep_checkpoints,
+                                async_save=config.async_checkpoints)
+    state = checkpointer.restore_latest(fresh := run.init_state()) or fresh
+    writer = ScalarWriter(workdir)
+    try:
+        state, train_metrics = _run_steps(run, state, checkpointer, writer, hooks, progress)
+        checkpointer.wait()
+        return evaluate(run, state, workdir, train_metrics)
+    except TrainingDiverged as e:
+        checkpointer.wait()
+        kept = max(checkpointer.steps(), default=None)
+        raise TrainingDiverged(f"{e}; stopped, last good checkpoint: "
+                               f"{'none' if kept is None else f'step {kept}'} in {workdir}") from None
+    finally:
+        checkpointer.close()
+        writer.close()
+
+
+def _run_steps(run: Run, state, checkpointer: Checkpointer, writer: ScalarWriter,
+               hooks: Sequence[Hook], progress: bool):
+    config = run.config
+    start, last = int(state.step), config.num_steps
+    step_fn = jax.jit(functools.partial(train_step, loss_fn=run.loss_fn),
+                      in_shardings=(parallel.replicated(run.mesh), parallel.batch_sharded(run.mesh)),
+                      out_shardings=parallel.replicated(run.mesh), donate_argnums=0)
+    batches = data.procedural_batches(run.dataset, config.batch_size, run.keys.data,
+                                      parallel.batch_sharded(run.mesh))
+    bar = tqdm(total=last, initial=min(start, last), desc="train", unit="step",
+               disable=not progress or jax.process_index() != 0, dynamic_ncols=True)
+    log = MetricLog(writer, config.log_every_steps, config.batch_size, bar)
+    pending = None
+    with bar:
+        for step in range(start, last):
+            state, metrics = step_fn(state, batches(step))
+            if pending is not None:
+                log.add(*jax.device_get(pending), last)
+            pending = (step + 1, metrics)
+            if (step + 1) % config.checkpoint_every_steps == 0 or step + 1 == last:
+                log.add(*jax.device_get(pending), last)
+                pending = None
+                checkpointer.save(step + 1, state)
+            bar.update(1)
+            for hook in hooks:
+                hook(step + 1)
+    return state, log.last
+
+
+def read_metrics(workdir: str | pathlib.Path) -> dict:
+    return json.loads((pathlib.Path(workdir) / "metrics.json").read_text())
+
+
+def evaluate_workdir(workdir: str | pathlib.Path) -> dict[str, float]:
+    """Re-evaluates the latest checkpoint of the run in `workdir` with its saved config."""
+    workdir = pathlib.Path(workdir)
+    path = workdir / CONFIG_FILE
+    if not path.exists():
+        raise UserError(f"{workdir} holds no run ({CONFIG_FILE} is missing); train one first")
+    run = build(config_lib.from_json(path.read_text()))
+    checkpointer = Checkpointer(workdir / CHECKPOINT_DIR, max_to_keep=run.config.keep_checkpoints)
+    try:
+        state = checkpointer.restore_latest(run.init_state())
+    finally:
+        checkpointer.close()
+    if state is None:
+        raise UserError(f"{workdir / CHECKPOINT_DIR} holds no readable checkpoint")
+    previous = read_metrics(workdir) if (workdir / "metrics.json").exists() else {}
+    train_metrics = {k: v for k, v in previous.items() if k.startswith("train/")}
+    return evaluate(run, state, workdir, train_metrics)

@@ -1,0 +1,196 @@
+"""MIG against a numpy + sklearn port of disentanglement_lib, its golden fixtures and invariants."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.metrics import mutual_info_score
+
+from disentax.errors import UserError
+from disentax.metrics import discrete_entropy, discrete_mutual_info, histogram_discretize, mig
+
+# --- reference: disentanglement_lib utils.py / mig.py, on [N, columns] arrays, in float64 ---
+
+
+def ref_discretize(codes, num_bins=20):
+    x = np.asarray(codes, np.float64)
+    out = np.zeros(x.shape, np.int64)
+    for i in range(x.shape[1]):
+        out[:, i] = np.digitize(x[:, i], np.histogram(x[:, i], num_bins)[1][:-1])
+    return out
+
+
+def ref_mutual_info(a, b):
+    return np.array(
+        [
+            [mutual_info_score(a[:, i], b[:, j]) for j in range(b.shape[1])]
+            for i in range(a.shape[1])
+        ]
+    )
+
+
+def ref_entropy(y):
+    return np.array([mutual_info_score(y[:, k], y[:, k]) for k in range(y.shape[1])])
+
+
+def ref_mig(codes, factors, num_bins=20):
+    m = ref_mutual_info(ref_discretize(codes, num_bins), factors)
+    sorted_m = np.sort(m, axis=0)[::-1]
+    return np.mean(np.divide(sorted_m[0, :] - sorted_m[1, :], ref_entropy(factors)))
+
+
+# --- fixtures ---
+
+
+def structured_case(seed, n=2000, label_sets=((0, 1, 2, 3), (3, 7, 100), (-5, 2, 9, 11, 40))):
+    """Factors with arbitrary label values; codes = noisy monotone / non-monotone maps + nuisance."""
+    rng = np.random.default_rng(seed)
+    factors = np.stack([rng.choice(np.array(s), size=n) for s in label_sets], axis=1)
+    ranks = np.stack(
+        [np.searchsorted(np.sort(s), factors[:, k]) for k, s in enumerate(label_sets)], axis=1
+    ).astype(np.float64)
+    codes = np.stack(
+        [
+            ranks[:, 0] + 0.3 * rng.normal(size=n),
+            np.sin(2.0 * ranks[:, 1]) + 0.2 * rng.normal(size=n),
+            np.exp(0.5 * ranks[:, 2]) + rng.normal(size=n),
+            ranks[:, 0] + ranks[:, 2] + 0.5 * rng.normal(size=n),
+            rng.normal(size=n),
+            rng.standard_t(2, size=n),
+        ],
+        axis=1,
+    )
+    return codes.astype(np.float32), factors.astype(np.int32)
+
+
+def identity_case(n=3000, seed=0):
+    """disentanglement_lib's IdentityObservationsData: 10 factors with values 1..10, obs = factors."""
+    factors = np.random.default_rng(seed).integers(1, 11, size=(n, 10)).astype(np.int32)
+    return factors.astype(np.float32), factors
+
+
+# --- parity with the reference ---
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_matches_disentanglement_lib_reference(seed):
+    codes, factors = structured_case(seed)
+    binned = np.asarray(histogram_discretize(codes))
+    expected_bins = ref_discretize(codes)
+    assert binned.dtype == np.int32
+    assert binned.min() >= 1 and binned.max() <= 20
+    assert np.mean(binned != expected_bins) <= 1e-3
+    np.testing.assert_allclose(
+        discrete_mutual_info(expected_bins, factors),
+        ref_mutual_info(expected_bins, factors),
+        rtol=0,
+        atol=1e-5,
+    )
+    np.testing.assert_allclose(discrete_entropy(factors), ref_entropy(factors), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(mig(codes, factors)["mig"], ref_mig(codes, factors), atol=1e-4)
+
+
+def test_mutual_info_arbitrary_labels():
+    rng = np.random.default_rng(3)
+    a = rng.choice(np.array([-(10**6), 3, 7, 100, 2**30]), size=(500, 3))
+    b = np.stack([a[:, 0] * 2 + 1, rng.integers(-3, 3, size=500), a[:, 1] % 2], axis=1)
+    np.testing.assert_allclose(
+        discrete_mutual_info(a.astype(np.int32), b.astype(np.int32)),
+        ref_mutual_info(a, b),
+        rtol=0,
+        atol=1e-5,
+    )
+    np.testing.assert_allclose(discrete_entropy(a.astype(np.int32)), ref_entropy(a), atol=1e-5)
+
+
+def test_constant_column_discretised_like_numpy():
+    codes = np.stack([np.full(50, 3.25), np.linspace(-1.0, 1.0, 50)], axis=1).astype(np.float32)
+    np.testing.assert_array_equal(histogram_discretize(codes), ref_discretize(codes))
+
+
+# --- disentanglement_lib mig_test golden fixtures ---
+
+
+def test_golden_identity_representation():
+    codes, factors = identity_case()
+    binned = np.asarray(histogram_discretize(codes))
+    for k in range(10):  # 20 bins keep the 10 values apart: discretisation acts as the identity
+        pairs = np.unique(np.stack([binned[:, k], factors[:, k]], axis=1), axis=0)
+        assert len(pairs) == len(np.unique(factors[:, k])) == len(np.unique(binned[:, k]))
+    np.testing.assert_allclose(
+        discrete_mutual_info(factors, factors), discrete_mutual_info(binned, factors), atol=1e-6
+    )
+    assert 0.9 <= float(mig(codes, factors)["mig"]) <= 1.0
+
+
+def test_golden_zeros_representation():
+    _, factors = identity_case()
+    assert 0.0 <= float(mig(np.zeros((3000, 10), np.float32), factors)["mig"]) <= 0.2
+
+
+def test_golden_duplicated_representation():
+    codes, factors = identity_case()
+    assert 0.0 <= float(mig(np.hstack([codes, codes]), factors)["mig"]) <= 0.1
+
+
+# --- invariants ---
+
+
+def test_invariant_to_code_permutation_monotone_map_and_sample_order():
+    codes, factors = structured_case(4)
+    base = float(mig(codes, factors)["mig"])
+    assert float(mig(codes[:, ::-1], factors)["mig"]) == base
+    monotone = codes.copy()
+    monotone[:, 0] = 2.0 * monotone[:, 0] + 0.5
+    monotone[:, 2] = np.exp(monotone[:, 2] / 10.0)
+    np.testing.assert_allclose(mig(monotone, factors)["mig"], base, rtol=0, atol=1e-6)
+    perm = np.random.default_rng(0).permutation(len(codes))
+    np.testing.assert_allclose(mig(codes[perm], factors[perm])["mig"], base, rtol=0, atol=1e-6)
+
+
+def test_constant_codes_give_zero():
+    _, factors = structured_case(5)
+    value = mig(np.full((len(factors), 4), 7.0, np.float32), factors)["mig"]
+    assert np.isfinite(value) and float(value) == 0.0
+
+
+def test_constant_factors_are_left_out():
+    codes, factors = structured_case(6)
+    with_constant = np.concatenate([factors, np.full((len(factors), 1), 4, np.int32)], axis=1)
+    np.testing.assert_allclose(
+        mig(codes, with_constant)["mig"], mig(codes, factors)["mig"], rtol=0, atol=1e-7
+    )
+    assert float(mig(codes, np.zeros((len(codes), 2), np.int32))["mig"]) == 0.0
+
+
+def test_jit_and_vmap_over_population():
+    cases = [structured_case(seed, n=1000) for seed in (7, 8, 9)]
+    codes = np.stack([c for c, _ in cases])
+    factors = np.stack([f for _, f in cases])
+    looped = np.array([float(mig(c, f)["mig"]) for c, f in cases])
+    np.testing.assert_array_equal(np.asarray(jax.vmap(mig)(codes, factors)["mig"]), looped)
+    jitted = jax.jit(mig, static_argnames="num_bins")
+    np.testing.assert_allclose(
+        jitted(codes[0], factors[0], num_bins=20)["mig"], looped[0], atol=1e-7
+    )
+    np.testing.assert_allclose(
+        jax.jit(jax.vmap(mig))(codes, factors)["mig"], looped, rtol=0, atol=1e-7
+    )
+
+
+# --- bad input ---
+
+
+@pytest.mark.parametrize(
+    ("codes_shape", "factors_shape"),
+    [((100, 1), (100, 3)), ((100, 4), (99, 3)), ((100,), (100, 3)), ((100, 4), (100, 3, 1))],
+)
+def test_bad_shapes_raise_one_line_user_error(codes_shape, factors_shape):
+    with pytest.raises(UserError) as info:
+        mig(jnp.zeros(codes_shape), jnp.zeros(factors_shape, jnp.int32))
+    assert "\n" not in str(info.value)
+
+
+def test_non_static_num_bins_raises_user_error():
+    with pytest.raises(UserError):
+        jax.jit(mig)(jnp.zeros((10, 2)), jnp.zeros((10, 1), jnp.int32), num_bins=20)
