@@ -33,7 +33,7 @@ def _as_float_codes(codes, num_bins):
 
 
 def histogram_discretize(codes, num_bins: int = 20):
-    """Bin each code column into `num_bins` equal-width bins over its sample range: `[N, L] -> int32`.
+    """Bin each code into `num_bins` equal-width bins over its sample range: `[N, L] -> int32`.
 
     Per column x: edges e_i = min(x) + i·(max(x) − min(x))/num_bins for i = 0..num_bins−1, and
     bin(x_n) = #{i : e_i ≤ x_n} ∈ {1..num_bins}, i.e. disentanglement_lib's
@@ -56,6 +56,18 @@ def _discretize(codes, num_bins):
         return jnp.searchsorted(edges, x, side="right").astype(jnp.int32)
 
     return jax.vmap(column, in_axes=1, out_axes=1)(codes)
+
+
+def _tree_sum(x):
+    """Σ over the last axis by pairwise summation in a fixed order, so that `vmap` and jit shapes
+    round identically (XLA's reduce may order a batched reduction differently): `[..., N] -> [...]`.
+    """
+    width = 1 << (x.shape[-1] - 1).bit_length()
+    x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, width - x.shape[-1])])
+    while x.shape[-1] > 1:
+        half = x.shape[-1] // 2
+        x = x[..., :half] + x[..., half:]
+    return x[..., 0]
 
 
 def _group_sizes(*keys):
@@ -93,7 +105,7 @@ def _mutual_info(a, b):
 
     def pair(a_col, b_col, ca, cb):
         joint = _group_sizes(a_col, b_col).astype(jnp.float32)
-        return jnp.maximum(jnp.mean(jnp.log(n * joint / (ca * cb))), 0.0)
+        return jnp.maximum(_tree_sum(jnp.log(n * joint / (ca * cb))) / n, 0.0)
 
     over_b = jax.vmap(pair, in_axes=(None, 1, None, 1))
     return jax.vmap(over_b, in_axes=(1, None, 1, None))(a, b, count_a, count_b)
@@ -114,7 +126,7 @@ def _entropy(labels):
     n = jnp.float32(labels.shape[0])
 
     def column(y):
-        return jnp.mean(jnp.log(n / _group_sizes(y).astype(jnp.float32)))
+        return _tree_sum(jnp.log(n / _group_sizes(y).astype(jnp.float32))) / n
 
     return jax.vmap(column, in_axes=1)(labels)
 
@@ -147,4 +159,4 @@ def _mig(codes, factors, num_bins):
     gap = top[-1] - top[-2]
     informative = entropy > 0
     normalised = jnp.where(informative, gap / jnp.where(informative, entropy, 1.0), 0.0)
-    return {"mig": jnp.sum(normalised) / jnp.maximum(jnp.sum(informative), 1)}
+    return {"mig": _tree_sum(normalised) / jnp.maximum(jnp.sum(informative), 1)}

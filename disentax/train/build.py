@@ -20,9 +20,11 @@ from disentax.registry import call_registered
 from disentax.train import parallel
 from disentax.train.optimizer import make_optimizer
 from disentax.train.state import TrainState
+from disentax.train.step import train_step
 
 POSITIVE_FIELDS = ("batch_size", "num_latents", "log_every_steps", "checkpoint_every_steps",
-                   "keep_checkpoints", "eval.num_samples", "eval.batch_size", "eval.num_bins")
+                   "keep_checkpoints", "eval.num_samples", "eval.batch_size", "eval.num_bins",
+                   "eval.num_images", "eval.traversal_steps")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +62,18 @@ class Run:
 
         return jax.jit(init, out_shardings=parallel.replicated(self.mesh))()
 
+    def step_fn(self) -> Callable:
+        """`train_step` jitted on the mesh: state replicated and donated, batch split over `data`."""
+        replicated = parallel.replicated(self.mesh)
+        return jax.jit(functools.partial(train_step, loss_fn=self.loss_fn),
+                       in_shardings=(replicated, parallel.batch_sharded(self.mesh)),
+                       out_shardings=replicated, donate_argnums=0)
+
+    def batches(self) -> Callable[[int], dict]:
+        """step -> the global batch of that step, sharded over `data`."""
+        return data.procedural_batches(self.dataset, self.config.batch_size, self.keys.data,
+                                       parallel.batch_sharded(self.mesh))
+
 
 def build(config: ml_collections.ConfigDict) -> Run:
     validate(config)
@@ -94,6 +108,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
         value = functools.reduce(lambda c, k: c[k], name.split("."), config)
         if value <= 0:
             raise UserError(f"config field {name!r} must be positive, got {value}")
+    if not 0 <= config.seed < 2**32:
+        raise UserError(f"config field 'seed' must be in [0, 2**32), got {config.seed}")
     if config.num_steps < 0:
         raise UserError(f"config field 'num_steps' must be >= 0, got {config.num_steps}")
     if config.optimizer.learning_rate <= 0:

@@ -1,6 +1,5 @@
 """The training loop: sharded jitted steps, lagged metric fetches, async checkpoints, exact resume."""
 
-import functools
 import json
 import math
 import pathlib
@@ -14,13 +13,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from disentax import config as config_lib
-from disentax import data
 from disentax.errors import UserError
-from disentax.train import parallel
 from disentax.train.build import Run, build
 from disentax.train.checkpoint import Checkpointer
 from disentax.train.evaluate import evaluate
-from disentax.train.step import train_step
 from disentax.train.writer import ScalarWriter
 
 # Fields a run may change between restarts: they do not change the numbers it computes.
@@ -127,7 +123,7 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *, for
     try:
         state, train_metrics = _run_steps(run, state, checkpointer, writer, hooks, progress)
         checkpointer.wait()
-        return evaluate(run, state, workdir, train_metrics)
+        return evaluate(run, state, workdir, train_metrics or previous_train_metrics(workdir))
     except TrainingDiverged as e:
         checkpointer.wait()
         kept = max(checkpointer.steps(), default=None)
@@ -142,11 +138,7 @@ def _run_steps(run: Run, state, checkpointer: Checkpointer, writer: ScalarWriter
                hooks: Sequence[Hook], progress: bool):
     config = run.config
     start, last = int(state.step), config.num_steps
-    step_fn = jax.jit(functools.partial(train_step, loss_fn=run.loss_fn),
-                      in_shardings=(parallel.replicated(run.mesh), parallel.batch_sharded(run.mesh)),
-                      out_shardings=parallel.replicated(run.mesh), donate_argnums=0)
-    batches = data.procedural_batches(run.dataset, config.batch_size, run.keys.data,
-                                      parallel.batch_sharded(run.mesh))
+    step_fn, batches = run.step_fn(), run.batches()
     bar = tqdm(total=last, initial=min(start, last), desc="train", unit="step",
                disable=not progress or jax.process_index() != 0, dynamic_ncols=True)
     log = MetricLog(writer, config.log_every_steps, config.batch_size, bar)
@@ -167,8 +159,12 @@ def _run_steps(run: Run, state, checkpointer: Checkpointer, writer: ScalarWriter
     return state, log.last
 
 
-def read_metrics(workdir: str | pathlib.Path) -> dict:
-    return json.loads((pathlib.Path(workdir) / "metrics.json").read_text())
+def previous_train_metrics(workdir: pathlib.Path) -> dict[str, float]:
+    """The `train/...` entries of the run's `metrics.json`, if any (kept when re-evaluating)."""
+    path = workdir / "metrics.json"
+    if not path.exists():
+        return {}
+    return {k: v for k, v in json.loads(path.read_text()).items() if k.startswith("train/")}
 
 
 def evaluate_workdir(workdir: str | pathlib.Path) -> dict[str, float]:
@@ -185,6 +181,4 @@ def evaluate_workdir(workdir: str | pathlib.Path) -> dict[str, float]:
         checkpointer.close()
     if state is None:
         raise UserError(f"{workdir / CHECKPOINT_DIR} holds no readable checkpoint")
-    previous = read_metrics(workdir) if (workdir / "metrics.json").exists() else {}
-    train_metrics = {k: v for k, v in previous.items() if k.startswith("train/")}
-    return evaluate(run, state, workdir, train_metrics)
+    return evaluate(run, state, workdir, previous_train_metrics(workdir))

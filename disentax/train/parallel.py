@@ -14,9 +14,9 @@ def initialize_distributed() -> None:
     jax.distributed.initialize()
 
 
-def data_mesh() -> Mesh:
-    """A 1-D mesh named `data` over every device of every process (Auto axes)."""
-    return Mesh(np.array(jax.devices()), ("data",), axis_types=(AxisType.Auto,))
+def data_mesh(devices: list | None = None) -> Mesh:
+    """A 1-D mesh named `data` over `devices`, by default every device of every process."""
+    return Mesh(np.array(devices or jax.devices()), ("data",), axis_types=(AxisType.Auto,))
 
 
 def replicated(mesh: Mesh) -> NamedSharding:

@@ -20,7 +20,7 @@ def train_step(state: TrainState, batch, *, loss_fn) -> tuple[TrainState, dict]:
     (_, metrics), grads = grad_fn(state.params, batch, rng, step=state.step)
     updates, opt_state = state.tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    metrics = {**metrics, "grad_norm": optax.global_norm(grads)}
+    metrics = {**metrics, "grad_norm": optax.tree.norm(grads)}
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in metrics.values()]))
     new = state.replace(step=state.step + 1, params=params, opt_state=opt_state)
     return jax.tree.map(lambda n, o: jnp.where(finite, n, o), new, state), metrics

@@ -43,7 +43,7 @@ def ref_mig(codes, factors, num_bins=20):
 
 
 def structured_case(seed, n=2000, label_sets=((0, 1, 2, 3), (3, 7, 100), (-5, 2, 9, 11, 40))):
-    """Factors with arbitrary label values; codes = noisy monotone / non-monotone maps + nuisance."""
+    """Factors with arbitrary label values; codes = noisy (non-)monotone maps of them + nuisance."""
     rng = np.random.default_rng(seed)
     factors = np.stack([rng.choice(np.array(s), size=n) for s in label_sets], axis=1)
     ranks = np.stack(
@@ -64,7 +64,7 @@ def structured_case(seed, n=2000, label_sets=((0, 1, 2, 3), (3, 7, 100), (-5, 2,
 
 
 def identity_case(n=3000, seed=0):
-    """disentanglement_lib's IdentityObservationsData: 10 factors with values 1..10, obs = factors."""
+    """disentanglement_lib's IdentityObservationsData: 10 factors valued 1..10, obs = factors."""
     factors = np.random.default_rng(seed).integers(1, 11, size=(n, 10)).astype(np.int32)
     return factors.astype(np.float32), factors
 
@@ -136,46 +136,44 @@ def test_golden_duplicated_representation():
 # --- invariants ---
 
 
-def test_invariant_to_code_permutation_monotone_map_and_sample_order():
+def test_invariant_to_code_permutation_affine_map_and_sample_order():
     codes, factors = structured_case(4)
     base = float(mig(codes, factors)["mig"])
     assert float(mig(codes[:, ::-1], factors)["mig"]) == base
-    monotone = codes.copy()
-    monotone[:, 0] = 2.0 * monotone[:, 0] + 0.5
-    monotone[:, 2] = np.exp(monotone[:, 2] / 10.0)
-    np.testing.assert_allclose(mig(monotone, factors)["mig"], base, rtol=0, atol=1e-6)
+    affine = codes.copy()  # equal-width bins are invariant to increasing affine maps of a code
+    affine[:, 0] = 2.0 * affine[:, 0] + 0.5
+    affine[:, 2] = 0.1 * affine[:, 2] - 3.0
+    np.testing.assert_array_equal(histogram_discretize(affine), histogram_discretize(codes))
+    np.testing.assert_allclose(mig(affine, factors)["mig"], base, rtol=0, atol=1e-6)
     perm = np.random.default_rng(0).permutation(len(codes))
     np.testing.assert_allclose(mig(codes[perm], factors[perm])["mig"], base, rtol=0, atol=1e-6)
 
 
 def test_constant_codes_give_zero():
     _, factors = structured_case(5)
-    value = mig(np.full((len(factors), 4), 7.0, np.float32), factors)["mig"]
+    value = mig(np.full((len(factors), 6), 7.0, np.float32), factors)["mig"]
     assert np.isfinite(value) and float(value) == 0.0
 
 
 def test_constant_factors_are_left_out():
     codes, factors = structured_case(6)
-    with_constant = np.concatenate([factors, np.full((len(factors), 1), 4, np.int32)], axis=1)
+    with_constant = factors.copy()
+    with_constant[:, 2] = 4  # disentanglement_lib would divide by H = 0 here
     np.testing.assert_allclose(
-        mig(codes, with_constant)["mig"], mig(codes, factors)["mig"], rtol=0, atol=1e-7
+        mig(codes, with_constant)["mig"], ref_mig(codes, factors[:, :2]), rtol=0, atol=1e-4
     )
-    assert float(mig(codes, np.zeros((len(codes), 2), np.int32))["mig"]) == 0.0
+    assert float(mig(codes, np.zeros_like(factors))["mig"]) == 0.0
 
 
 def test_jit_and_vmap_over_population():
-    cases = [structured_case(seed, n=1000) for seed in (7, 8, 9)]
+    cases = [structured_case(seed) for seed in (7, 8, 9)]
     codes = np.stack([c for c, _ in cases])
     factors = np.stack([f for _, f in cases])
     looped = np.array([float(mig(c, f)["mig"]) for c, f in cases])
     np.testing.assert_array_equal(np.asarray(jax.vmap(mig)(codes, factors)["mig"]), looped)
+    np.testing.assert_array_equal(np.asarray(jax.jit(jax.vmap(mig))(codes, factors)["mig"]), looped)
     jitted = jax.jit(mig, static_argnames="num_bins")
-    np.testing.assert_allclose(
-        jitted(codes[0], factors[0], num_bins=20)["mig"], looped[0], atol=1e-7
-    )
-    np.testing.assert_allclose(
-        jax.jit(jax.vmap(mig))(codes, factors)["mig"], looped, rtol=0, atol=1e-7
-    )
+    np.testing.assert_array_equal(jitted(codes[0], factors[0], num_bins=20)["mig"], looped[0])
 
 
 # --- bad input ---
