@@ -21,22 +21,42 @@ EPILOG = """examples:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="disentax", description="Disentangled representation learning in JAX.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+        prog="disentax",
+        description="Disentangled representation learning in JAX.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
     sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train a config (resumes from the workdir's checkpoints)",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
-    t.add_argument("--config", default=config_lib.DEFAULT_CONFIG, metavar="PATH[:ARG]",
-                   help="config file, or a built-in config name ("
-                        f"{', '.join(config_lib.builtin_config_names())}), and its argument; "
-                        "default: %(default)s")
-    t.add_argument("--workdir", type=pathlib.Path,
-                   help="run directory (checkpoints, config.json, events, images, metrics.json); "
-                        "default: runs/<config name>")
-    t.add_argument("--force", action="store_true",
-                   help="if the workdir holds a run of another config, archive it and start anew")
-    t.add_argument("--distributed", action="store_true",
-                   help="multi-host: call jax.distributed.initialize() first (cluster env vars)")
+    t = sub.add_parser(
+        "train",
+        help="train a config (resumes from the workdir's checkpoints)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    t.add_argument(
+        "--config",
+        default=config_lib.DEFAULT_CONFIG,
+        metavar="PATH[:ARG]",
+        help="config file, or a built-in config name ("
+        f"{', '.join(config_lib.builtin_config_names())}), and its argument; "
+        "default: %(default)s",
+    )
+    t.add_argument(
+        "--workdir",
+        type=pathlib.Path,
+        help="run directory (checkpoints, config.json, events, images, metrics.json); "
+        "default: runs/<config name>",
+    )
+    t.add_argument(
+        "--force",
+        action="store_true",
+        help="if the workdir holds a run of another config, archive it and start anew",
+    )
+    t.add_argument(
+        "--distributed",
+        action="store_true",
+        help="multi-host: call jax.distributed.initialize() first (cluster env vars)",
+    )
     t.add_argument("--help-config", action="store_true", help="print the config's fields and exit")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     e = sub.add_parser("evaluate", help="re-evaluate the latest checkpoint of a run")
@@ -51,9 +71,10 @@ def split_overrides(extra: list[str]) -> list[str]:
     while i < len(extra):
         arg = extra[i]
         if not arg.startswith("--config."):
-            raise UserError(f"unrecognised argument {arg!r}; overrides look like "
-                            "--config.FIELD=VALUE")
-        field = arg[len("--config."):]
+            raise UserError(
+                f"unrecognised argument {arg!r}; overrides look like --config.FIELD=VALUE"
+            )
+        field = arg[len("--config.") :]
         if "=" not in field:
             if i + 1 >= len(extra):
                 raise UserError(f"override {arg!r} has no value; use {arg}=VALUE")
@@ -94,7 +115,11 @@ def run(argv: list[str]) -> int:
 def print_metrics(results: dict) -> None:
     width = max(map(len, results))
     for key, value in sorted(results.items()):
-        print(f"{key:<{width}}  {value:.6g}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+        print(
+            f"{key:<{width}}  {value:.6g}"
+            if isinstance(value, float)
+            else f"{key:<{width}}  {value}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"disentax: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("disentax: interrupted; the latest checkpoint is kept, rerun to resume",
-              file=sys.stderr)
+        print(
+            "disentax: interrupted; the latest checkpoint is kept, rerun to resume", file=sys.stderr
+        )
         return 130
 
 

@@ -1,4 +1,4 @@
-"""Config files (`get_config(arg)`), `field=value` overrides and JSON round trips, with one-line errors."""
+"""Config files (`get_config(arg)`), `field=value` overrides, JSON round trips; one-line errors."""
 
 import ast
 import difflib
@@ -29,14 +29,18 @@ def load_config(spec: str | None = None) -> ml_collections.ConfigDict:
         builtin = BUILTIN_CONFIGS / f"{path_str}.py"
         if not builtin.is_file():
             known = ", ".join(builtin_config_names())
-            raise UserError(f"config {path_str!r} is neither a file nor a built-in config ({known})")
+            raise UserError(
+                f"config {path_str!r} is neither a file nor a built-in config ({known})"
+            )
         path = builtin
     module_spec = importlib.util.spec_from_file_location(f"_disentax_config_{path.stem}", path)
     module = importlib.util.module_from_spec(module_spec)
     try:
         module_spec.loader.exec_module(module)
     except Exception as e:
-        raise UserError(f"config file {str(path)!r} failed to import: {type(e).__name__}: {e}") from e
+        raise UserError(
+            f"config file {str(path)!r} failed to import: {type(e).__name__}: {e}"
+        ) from e
     if not hasattr(module, "get_config"):
         raise UserError(f"config file {str(path)!r} defines no get_config(arg)")
     try:
@@ -83,11 +87,17 @@ def set_field(config: ml_collections.ConfigDict, name: str, text: str) -> None:
         node = node.get(part) if isinstance(node, ml_collections.ConfigDict) else None
     if not isinstance(node, ml_collections.ConfigDict) or leaf not in node:
         close = difflib.get_close_matches(name, field_names(config), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; run with --help-config to list them"
+        hint = (
+            f"; did you mean {', '.join(close)}?"
+            if close
+            else "; run with --help-config to list them"
+        )
         raise UserError(f"unknown config field {name!r}{hint}")
     current = node[leaf]
     if isinstance(current, ml_collections.ConfigDict):
-        raise UserError(f"config field {name!r} is a group; set one of its fields ({name}.FIELD=VALUE)")
+        raise UserError(
+            f"config field {name!r} is a group; set one of its fields ({name}.FIELD=VALUE)"
+        )
     value = parse_value(text, current, name)
     try:
         node[leaf] = value
@@ -120,10 +130,15 @@ def parse_value(text: str, current: Any, name: str) -> Any:
         if current is None:
             return _literal_or_string(stripped)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        allowed = {"bool": "true or false", "tuple": "a tuple like (1, 2)",
-                   "list": "a list like [1, 2]"}.get(kind, f"a {kind}")
+        allowed = {
+            "bool": "true or false",
+            "tuple": "a tuple like (1, 2)",
+            "list": "a list like [1, 2]",
+        }.get(kind, f"a {kind}")
         raise UserError(f"config field {name!r} needs {allowed}, got {text!r}") from None
-    raise UserError(f"config field {name!r} holds a {kind}, which cannot be set from the command line")
+    raise UserError(
+        f"config field {name!r} holds a {kind}, which cannot be set from the command line"
+    )
 
 
 def _element_like(value: Any, sequence: tuple | list) -> Any:
@@ -164,8 +179,9 @@ def _tuples(value: Any) -> Any:
     return value
 
 
-def differing_fields(a: ml_collections.ConfigDict, b: ml_collections.ConfigDict,
-                     ignore: tuple[str, ...] = ()) -> list[str]:
+def differing_fields(
+    a: ml_collections.ConfigDict, b: ml_collections.ConfigDict, ignore: tuple[str, ...] = ()
+) -> list[str]:
     """Dotted names of the fields whose values differ between two configs (or exist in one only)."""
     flat_a, flat_b = _flatten(json.loads(to_json(a))), _flatten(json.loads(to_json(b)))
     names = sorted(set(flat_a) | set(flat_b))

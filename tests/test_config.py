@@ -16,25 +16,38 @@ def test_builtin_and_file_configs_load(tmp_path):
     assert config_lib.load_config(None).model == "dlib_conv_vae"
     assert config_lib.load_config("beta_vae:tiny").model == "tiny_conv_vae"
     path = tmp_path / "cfg.py"
-    path.write_text("import ml_collections\n"
-                    "def get_config(arg):\n"
-                    "    return ml_collections.ConfigDict({'arg': arg})\n")
+    path.write_text(
+        "import ml_collections\n"
+        "def get_config(arg):\n"
+        "    return ml_collections.ConfigDict({'arg': arg})\n"
+    )
     assert config_lib.load_config(f"{path}:hello").arg == "hello"
     assert config_lib.load_config(str(path)).arg is None
 
 
-@pytest.mark.parametrize("spec,message", [
-    ("missing_config", "neither a file nor a built-in config"),
-    ("beta_vae:nonsense", "unknown argument 'nonsense'"),
-])
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        ("missing_config", "neither a file nor a built-in config"),
+        ("beta_vae:nonsense", "unknown argument 'nonsense'"),
+    ],
+)
 def test_bad_config_specs(spec, message):
     with pytest.raises(UserError, match=message):
         config_lib.load_config(spec)
 
 
 def test_overrides_parse_to_the_field_type(config):
-    config_lib.apply_overrides(config, ["objective.beta=8", "batch_size=32", "model=tiny_conv_vae",
-                                        "async_checkpoints=false", "optimizer.learning_rate=3e-4"])
+    config_lib.apply_overrides(
+        config,
+        [
+            "objective.beta=8",
+            "batch_size=32",
+            "model=tiny_conv_vae",
+            "async_checkpoints=false",
+            "optimizer.learning_rate=3e-4",
+        ],
+    )
     assert config.objective.beta == 8.0 and isinstance(config.objective.beta, float)
     assert config.batch_size == 32 and config.model == "tiny_conv_vae"
     assert config.async_checkpoints is False and config.optimizer.learning_rate == 3e-4
@@ -45,13 +58,16 @@ def test_unknown_field_suggests_nearest(config):
         config_lib.apply_overrides(config, ["objective.betta=2"])
 
 
-@pytest.mark.parametrize("override,message", [
-    ("batch_size=abc", "needs a int"),
-    ("batch_size=1.5", "needs a int"),
-    ("async_checkpoints=maybe", "needs true or false"),
-    ("objective=3", "is a group"),
-    ("num_steps", "not of the form FIELD=VALUE"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("batch_size=abc", "needs a int"),
+        ("batch_size=1.5", "needs a int"),
+        ("async_checkpoints=maybe", "needs true or false"),
+        ("objective=3", "is a group"),
+        ("num_steps", "not of the form FIELD=VALUE"),
+    ],
+)
 def test_wrong_values_are_one_line_errors(config, override, message):
     with pytest.raises(UserError, match=message) as e:
         config_lib.apply_overrides(config, [override])
@@ -67,11 +83,17 @@ def test_json_round_trip_and_diff(config):
 
 
 field_names = config_lib.field_names(config_lib.load_config("beta_vae"))
-names = st.one_of(st.sampled_from(field_names), st.text(max_size=30),
-                  st.sampled_from(field_names).map(lambda n: n + "x"))
-values = st.one_of(st.text(max_size=30), st.integers().map(str),
-                   st.floats(allow_nan=True).map(str), st.sampled_from(["true", "()", "[1,", "None",
-                                                                        "(1, 'a')", "1e400"]))
+names = st.one_of(
+    st.sampled_from(field_names),
+    st.text(max_size=30),
+    st.sampled_from(field_names).map(lambda n: n + "x"),
+)
+values = st.one_of(
+    st.text(max_size=30),
+    st.integers().map(str),
+    st.floats(allow_nan=True).map(str),
+    st.sampled_from(["true", "()", "[1,", "None", "(1, 'a')", "1e400"]),
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -26,8 +26,10 @@ def test_duplicates_rejected():
         reg.register("a", 2)
 
 
-@pytest.mark.parametrize("registry,known", [(MODELS, "dlib_conv_vae"), (OBJECTIVES, "beta_vae"),
-                                            (data.DATASETS, "dsprites_procedural")])
+@pytest.mark.parametrize(
+    "registry,known",
+    [(MODELS, "dlib_conv_vae"), (OBJECTIVES, "beta_vae"), (data.DATASETS, "dsprites_procedural")],
+)
 def test_unknown_name_lists_known_in_one_line(registry, known):
     with pytest.raises(UserError) as e:
         registry.get("nope")

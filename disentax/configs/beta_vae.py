@@ -15,8 +15,15 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.num_latents = 10
     c.objective = ml_collections.ConfigDict({"name": "beta_vae", "beta": 4.0})
     c.optimizer = ml_collections.ConfigDict(
-        {"learning_rate": 1e-4, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
-         "decay_pattern": "kernel"})
+        {
+            "learning_rate": 1e-4,
+            "b1": 0.9,
+            "b2": 0.999,
+            "eps": 1e-8,
+            "weight_decay": 0.0,
+            "decay_pattern": "kernel",
+        }
+    )
     c.batch_size = 64
     c.num_steps = 300
     c.log_every_steps = 25
@@ -24,8 +31,15 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.keep_checkpoints = 3
     c.async_checkpoints = True
     c.eval = ml_collections.ConfigDict(
-        {"num_samples": 10_000, "batch_size": 500, "num_bins": 20, "num_images": 8,
-         "traversal_steps": 9, "traversal_range": 2.0})
+        {
+            "num_samples": 10_000,
+            "batch_size": 500,
+            "num_bins": 20,
+            "num_images": 8,
+            "traversal_steps": 9,
+            "traversal_range": 2.0,
+        }
+    )
 
     if arg in (None, "", "default"):
         pass

@@ -1,4 +1,4 @@
-"""The ground-truth dataset protocol shared by training, metrics and experiments, and its registry."""
+"""The ground-truth dataset protocol shared by training, metrics and experiments; its registry."""
 
 from typing import Protocol, runtime_checkable
 

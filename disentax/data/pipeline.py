@@ -7,8 +7,12 @@ import jax
 from disentax.data.base import GroundTruthDataset
 
 
-def procedural_batches(dataset: GroundTruthDataset, batch_size: int, key: jax.Array,
-                       sharding: jax.sharding.Sharding | None = None) -> Callable[[int], dict]:
+def procedural_batches(
+    dataset: GroundTruthDataset,
+    batch_size: int,
+    key: jax.Array,
+    sharding: jax.sharding.Sharding | None = None,
+) -> Callable[[int], dict]:
     """step -> {"image" `[B, H, W, C]`, "factors" `[B, K]`}, i.i.d. factors as disentanglement_lib
     trains, rendered on the device inside one jit (output placed with `sharding`)."""
 

@@ -9,8 +9,9 @@ MODELS = Registry("model")
 MODELS.register("dlib_conv_vae", GaussianVAE)
 MODELS.register(
     "tiny_conv_vae",
-    functools.partial(GaussianVAE, encoder_features=(4, 4, 8, 8), decoder_features=(8, 4, 4),
-                      hidden=16),
+    functools.partial(
+        GaussianVAE, encoder_features=(4, 4, 8, 8), decoder_features=(8, 4, 4), hidden=16
+    ),
 )
 
 __all__ = ["MODELS", "ConvEncoder", "DeconvDecoder", "GaussianVAE"]

@@ -25,8 +25,9 @@ class ConvEncoder(nn.Module):
     @nn.compact
     def __call__(self, x):
         for i, (f, k) in enumerate(zip(self.features, self.kernels, strict=True)):
-            x = nn.relu(nn.Conv(f, (k, k), (2, 2), padding="SAME", kernel_init=glorot,
-                                name=f"e{i + 1}")(x))
+            x = nn.relu(
+                nn.Conv(f, (k, k), (2, 2), padding="SAME", kernel_init=glorot, name=f"e{i + 1}")(x)
+            )
         x = x.reshape(x.shape[0], -1)
         x = nn.relu(nn.Dense(self.hidden, kernel_init=glorot, name="e5")(x))
         mu = nn.Dense(self.num_latents, kernel_init=glorot, name="means")(x)
@@ -52,12 +53,20 @@ class DeconvDecoder(nn.Module):
         h, w, c = self.output_shape
         scale = 2 ** (len(self.features) + 1)
         x = nn.relu(nn.Dense(self.hidden, kernel_init=glorot, name="d1")(z))
-        x = nn.relu(nn.Dense(h // scale * w // scale * self.base_features, kernel_init=glorot,
-                             name="d2")(x))
+        x = nn.relu(
+            nn.Dense(h // scale * w // scale * self.base_features, kernel_init=glorot, name="d2")(x)
+        )
         x = x.reshape(z.shape[0], h // scale, w // scale, self.base_features)
         for i, f in enumerate((*self.features, c)):
-            x = nn.ConvTranspose(f, (4, 4), (2, 2), padding="SAME", transpose_kernel=True,
-                                 kernel_init=glorot, name=f"d{i + 3}")(x)
+            x = nn.ConvTranspose(
+                f,
+                (4, 4),
+                (2, 2),
+                padding="SAME",
+                transpose_kernel=True,
+                kernel_init=glorot,
+                name=f"d{i + 3}",
+            )(x)
             if i < len(self.features):
                 x = nn.relu(x)
         return x
@@ -80,11 +89,15 @@ class GaussianVAE(nn.Module):
     hidden: int = 256
 
     def setup(self):
-        self.encoder = ConvEncoder(self.num_latents, self.encoder_features, self.encoder_kernels,
-                                   self.hidden)
-        self.decoder = DeconvDecoder((self.image_size, self.image_size, self.channels),
-                                     self.decoder_features, self.encoder_features[-1],
-                                     self.hidden)
+        self.encoder = ConvEncoder(
+            self.num_latents, self.encoder_features, self.encoder_kernels, self.hidden
+        )
+        self.decoder = DeconvDecoder(
+            (self.image_size, self.image_size, self.channels),
+            self.decoder_features,
+            self.encoder_features[-1],
+            self.hidden,
+        )
 
     def encode(self, x):
         return self.encoder(x)

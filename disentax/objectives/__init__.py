@@ -1,4 +1,4 @@
-"""Pure loss functions `loss_fn(params, batch, rng, *, model, step, **hparams) -> (loss, metrics)`."""
+"""Pure losses: `loss_fn(params, batch, rng, *, model, step, **hparams) -> (loss, metrics)`."""
 
 from disentax.objectives.vae import bernoulli_reconstruction, beta_vae, gaussian_kl
 from disentax.registry import Registry

@@ -5,12 +5,12 @@ import optax
 
 
 def bernoulli_reconstruction(logits, x):
-    """Σ_pixels BCE(sigmoid(logits), x), summed over pixels as disentanglement_lib: `[B, ...] -> [B]`."""
+    """Σ_pixels BCE(sigmoid(logits), x), summed as in disentanglement_lib: `[B, ...] -> [B]`."""
     return jnp.sum(optax.sigmoid_binary_cross_entropy(logits, x), axis=tuple(range(1, x.ndim)))
 
 
 def gaussian_kl(mu, logvar):
-    """KL(N(mu, exp(logvar)) || N(0, I)) = ½ Σ_j (mu² + exp(logvar) − logvar − 1): `[B, L] -> [B]`."""
+    """KL(N(mu, exp(logvar)) || N(0, I)) = ½ Σ_j (mu² + e^logvar − logvar − 1): `[B, L] -> [B]`."""
     return 0.5 * jnp.sum(mu**2 + jnp.exp(logvar) - logvar - 1.0, axis=-1)
 
 
@@ -27,5 +27,9 @@ def beta_vae(params, batch, rng, *, model, step, beta: float = 1.0):
     reconstruction = jnp.mean(bernoulli_reconstruction(logits, x))
     kl = jnp.mean(gaussian_kl(aux["mu"], aux["logvar"]))
     loss = reconstruction + beta * kl
-    return loss, {"loss": loss, "loss/reconstruction": reconstruction, "loss/kl": kl,
-                  "elbo": -(reconstruction + kl)}
+    return loss, {
+        "loss": loss,
+        "loss/reconstruction": reconstruction,
+        "loss/kl": kl,
+        "elbo": -(reconstruction + kl),
+    }

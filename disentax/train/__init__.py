@@ -6,5 +6,13 @@ from disentax.train.optimizer import make_optimizer
 from disentax.train.state import TrainState
 from disentax.train.step import train_step
 
-__all__ = ["Run", "TrainState", "TrainingDiverged", "build", "evaluate_workdir", "make_optimizer",
-           "train", "train_step"]
+__all__ = [
+    "Run",
+    "TrainState",
+    "TrainingDiverged",
+    "build",
+    "evaluate_workdir",
+    "make_optimizer",
+    "train",
+    "train_step",
+]

@@ -22,9 +22,18 @@ from disentax.train.optimizer import make_optimizer
 from disentax.train.state import TrainState
 from disentax.train.step import train_step
 
-POSITIVE_FIELDS = ("batch_size", "num_latents", "log_every_steps", "checkpoint_every_steps",
-                   "keep_checkpoints", "eval.num_samples", "eval.batch_size", "eval.num_bins",
-                   "eval.num_images", "eval.traversal_steps")
+POSITIVE_FIELDS = (
+    "batch_size",
+    "num_latents",
+    "log_every_steps",
+    "checkpoint_every_steps",
+    "keep_checkpoints",
+    "eval.num_samples",
+    "eval.batch_size",
+    "eval.num_bins",
+    "eval.num_images",
+    "eval.traversal_steps",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,42 +72,58 @@ class Run:
         return jax.jit(init, out_shardings=parallel.replicated(self.mesh))()
 
     def step_fn(self) -> Callable:
-        """`train_step` jitted on the mesh: state replicated and donated, batch split over `data`."""
+        """`train_step` jitted on the mesh: state replicated and donated, batch split on `data`."""
         replicated = parallel.replicated(self.mesh)
-        return jax.jit(functools.partial(train_step, loss_fn=self.loss_fn),
-                       in_shardings=(replicated, parallel.batch_sharded(self.mesh)),
-                       out_shardings=replicated, donate_argnums=0)
+        return jax.jit(
+            functools.partial(train_step, loss_fn=self.loss_fn),
+            in_shardings=(replicated, parallel.batch_sharded(self.mesh)),
+            out_shardings=replicated,
+            donate_argnums=0,
+        )
 
     def batches(self) -> Callable[[int], dict]:
         """step -> the global batch of that step, sharded over `data`."""
-        return data.procedural_batches(self.dataset, self.config.batch_size, self.keys.data,
-                                       parallel.batch_sharded(self.mesh))
+        return data.procedural_batches(
+            self.dataset, self.config.batch_size, self.keys.data, parallel.batch_sharded(self.mesh)
+        )
 
 
 def build(config: ml_collections.ConfigDict) -> Run:
     validate(config)
     dataset = data.get(config.dataset)
     height, width, channels = dataset.observation_shape
-    model = call_registered(MODELS, config.model, num_latents=config.num_latents,
-                            channels=channels, image_size=height)
+    model = call_registered(
+        MODELS, config.model, num_latents=config.num_latents, channels=channels, image_size=height
+    )
     mesh = parallel.data_mesh()
     parallel.check_batch_size(config.batch_size, mesh)
-    return Run(config=config, dataset=dataset, model=model,
-               loss_fn=bind_objective(config.objective, model), tx=make_optimizer(config),
-               mesh=mesh, keys=RunKeys.from_seed(config.seed))
+    return Run(
+        config=config,
+        dataset=dataset,
+        model=model,
+        loss_fn=bind_objective(config.objective, model),
+        tx=make_optimizer(config),
+        mesh=mesh,
+        keys=RunKeys.from_seed(config.seed),
+    )
 
 
 def bind_objective(objective: ml_collections.ConfigDict, model: nn.Module) -> Callable:
-    """`objective.name` with the other fields as hyperparameters -> `loss_fn(params, batch, rng, *, step)`."""
+    """`objective.name` with the other fields bound -> `loss_fn(params, batch, rng, *, step)`."""
     fn = OBJECTIVES.get(objective.name)
     hparams = {k: v for k, v in objective.items() if k != "name"}
     try:
         inspect.signature(fn).bind(None, None, None, model=model, step=0, **hparams)
     except TypeError as e:
-        allowed = [p for p in inspect.signature(fn).parameters
-                   if p not in ("params", "batch", "rng", "model", "step")]
-        raise UserError(f"objective {objective.name!r}: {e}; its hyperparameters are "
-                        f"{', '.join(allowed) or 'none'}") from None
+        allowed = [
+            p
+            for p in inspect.signature(fn).parameters
+            if p not in ("params", "batch", "rng", "model", "step")
+        ]
+        raise UserError(
+            f"objective {objective.name!r}: {e}; its hyperparameters are "
+            f"{', '.join(allowed) or 'none'}"
+        ) from None
     return functools.partial(fn, model=model, **hparams)
 
 
@@ -113,5 +138,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config.num_steps < 0:
         raise UserError(f"config field 'num_steps' must be >= 0, got {config.num_steps}")
     if config.optimizer.learning_rate <= 0:
-        raise UserError("config field 'optimizer.learning_rate' must be positive, "
-                        f"got {config.optimizer.learning_rate}")
+        raise UserError(
+            "config field 'optimizer.learning_rate' must be positive, "
+            f"got {config.optimizer.learning_rate}"
+        )

@@ -21,31 +21,42 @@ class Checkpointer:
         self.directory = pathlib.Path(directory).absolute()
         self.quarantine = self.directory.parent / "corrupted_checkpoints"
         self._options = ocp.CheckpointManagerOptions(
-            max_to_keep=max_to_keep, enable_async_checkpointing=async_save,
-            cleanup_tmp_directories=True, create=True)
+            max_to_keep=max_to_keep,
+            enable_async_checkpointing=async_save,
+            cleanup_tmp_directories=True,
+            create=True,
+        )
         self._manager = ocp.CheckpointManager(self.directory, options=self._options)
 
     def steps(self) -> list[int]:
         return list(self._manager.all_steps())
 
     def save(self, step: int, state) -> None:
-        self._manager.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state)),
-                           force=True)
+        self._manager.save(
+            step, args=ocp.args.Composite(state=ocp.args.StandardSave(state)), force=True
+        )
 
     def restore_latest(self, target):
-        """The newest restorable state, laid out like `target` (shapes, dtypes, shardings), or None."""
+        """The newest restorable state, laid out like `target` (shape, dtype, sharding), or None."""
         abstract = jax.tree.map(
-            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), target)
+            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), target
+        )
         for step in sorted(self.steps(), reverse=True):
             try:
                 restored = self._manager.restore(
-                    step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))
+                    step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract))
+                )
                 return restored["state"]
             except Exception as e:  # noqa: BLE001 - any failure means this checkpoint is unusable
                 moved = self._set_aside(step)
-                log.warning("checkpoint at step %d is unreadable (%s: %s); moved to %s, "
-                            "trying the previous one", step, type(e).__name__,
-                            str(e).splitlines()[0][:200] if str(e) else "", moved)
+                log.warning(
+                    "checkpoint at step %d is unreadable (%s: %s); moved to %s, "
+                    "trying the previous one",
+                    step,
+                    type(e).__name__,
+                    str(e).splitlines()[0][:200] if str(e) else "",
+                    moved,
+                )
         return None
 
     def _set_aside(self, step: int) -> pathlib.Path:

@@ -13,7 +13,7 @@ from disentax.train.state import TrainState
 
 
 def representation(run: Run, params, key: jax.Array, num_samples: int, batch_size: int):
-    """Mean representation mu(x) of `num_samples` i.i.d. images: (codes `[N, L]`, factors `[N, K]`)."""
+    """Mean representation mu(x) of `num_samples` images: codes `[N, L]`, factors `[N, K]`."""
 
     @jax.jit
     def encode(params, step):
@@ -49,21 +49,30 @@ def pictures(run: Run, params, key: jax.Array, workdir: pathlib.Path) -> None:
     apply = jax.jit(lambda p, x: run.model.apply({"params": p}, x))
     decode = jax.jit(lambda p, z: run.model.apply({"params": p}, z, method=run.model.decode))
     logits, aux = apply(params, x)
-    viz.save_png(workdir / "reconstructions.png",
-                 viz.reconstruction_grid(np.asarray(x), np.asarray(jax.nn.sigmoid(logits))))
+    viz.save_png(
+        workdir / "reconstructions.png",
+        viz.reconstruction_grid(np.asarray(x), np.asarray(jax.nn.sigmoid(logits))),
+    )
     num_latents = aux["mu"].shape[-1]
     values = jnp.linspace(-ev.traversal_range, ev.traversal_range, ev.traversal_steps)
     z = jnp.tile(aux["mu"][0], (num_latents, ev.traversal_steps, 1))
     z = z.at[jnp.arange(num_latents), :, jnp.arange(num_latents)].set(values)
     images = jax.nn.sigmoid(decode(params, z.reshape(-1, num_latents)))
-    viz.save_png(workdir / "traversals.png",
-                 viz.image_grid(np.asarray(images).reshape(num_latents, ev.traversal_steps,
-                                                           *images.shape[1:])))
+    viz.save_png(
+        workdir / "traversals.png",
+        viz.image_grid(
+            np.asarray(images).reshape(num_latents, ev.traversal_steps, *images.shape[1:])
+        ),
+    )
 
 
-def evaluate(run: Run, state: TrainState, workdir: pathlib.Path,
-             train_metrics: dict[str, float] | None = None) -> dict[str, float]:
-    """Writes `metrics.json` (final train losses, `eval/...` losses, `eval/mig`) and the pictures."""
+def evaluate(
+    run: Run,
+    state: TrainState,
+    workdir: pathlib.Path,
+    train_metrics: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """Writes `metrics.json` (final train losses, `eval/` losses, `eval/mig`) and pictures."""
     ev = run.config.eval
     params = state.params
     keys = [jax.random.fold_in(run.keys.eval, i) for i in range(3)]

@@ -1,4 +1,4 @@
-"""The training loop: sharded jitted steps, lagged metric fetches, async checkpoints, exact resume."""
+"""Training loop: sharded jitted steps, lagged metric fetches, async checkpoints, exact resume."""
 
 import json
 import math
@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 
 import jax
 import ml_collections
-import numpy as np
 from tqdm.auto import tqdm
 
 from disentax import config as config_lib
@@ -20,8 +19,13 @@ from disentax.train.evaluate import evaluate
 from disentax.train.writer import ScalarWriter
 
 # Fields a run may change between restarts: they do not change the numbers it computes.
-RESUMABLE_FIELDS = ("num_steps", "log_every_steps", "checkpoint_every_steps", "keep_checkpoints",
-                    "async_checkpoints")
+RESUMABLE_FIELDS = (
+    "num_steps",
+    "log_every_steps",
+    "checkpoint_every_steps",
+    "keep_checkpoints",
+    "async_checkpoints",
+)
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
 
@@ -32,8 +36,9 @@ class TrainingDiverged(UserError):
     """A loss term or the gradient norm became NaN/Inf; the state kept is the last good one."""
 
 
-def prepare_workdir(config: ml_collections.ConfigDict, workdir: pathlib.Path,
-                    force: bool = False) -> None:
+def prepare_workdir(
+    config: ml_collections.ConfigDict, workdir: pathlib.Path, force: bool = False
+) -> None:
     """Creates `workdir` with `config.json`, or checks it holds a run of this config.
 
     A run of another config (beyond `RESUMABLE_FIELDS` and `eval.*`) is refused; with
@@ -45,13 +50,20 @@ def prepare_workdir(config: ml_collections.ConfigDict, workdir: pathlib.Path,
         try:
             previous = config_lib.from_json(path.read_text())
         except (ValueError, TypeError) as e:
-            raise UserError(f"{path} is not a readable config ({e}); use another --workdir") from None
-        diffs = [n for n in config_lib.differing_fields(previous, config, RESUMABLE_FIELDS)
-                 if not n.startswith("eval.")]
+            raise UserError(
+                f"{path} is not a readable config ({e}); use another --workdir"
+            ) from None
+        diffs = [
+            n
+            for n in config_lib.differing_fields(previous, config, RESUMABLE_FIELDS)
+            if not n.startswith("eval.")
+        ]
         if diffs and not force:
-            raise UserError(f"{workdir} holds a run of a different config (differs in "
-                            f"{', '.join(diffs[:5])}); pass --force to archive it and start anew, "
-                            "or use another --workdir")
+            raise UserError(
+                f"{workdir} holds a run of a different config (differs in "
+                f"{', '.join(diffs[:5])}); pass --force to archive it and start anew, "
+                "or use another --workdir"
+            )
         if diffs:
             archive(workdir)
     path.write_text(config_lib.to_json(config) + "\n")
@@ -105,8 +117,14 @@ class MetricLog:
         self.sums, self.count, self.clock = {}, 0, (now, step)
 
 
-def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *, force: bool = False,
-          hooks: Sequence[Hook] = (), progress: bool = True) -> dict[str, float]:
+def train(
+    config: ml_collections.ConfigDict,
+    workdir: str | pathlib.Path,
+    *,
+    force: bool = False,
+    hooks: Sequence[Hook] = (),
+    progress: bool = True,
+) -> dict[str, float]:
     """Trains `config` in `workdir`, resuming from its latest checkpoint; returns final metrics.
 
     The batch and RNG of step k depend only on (seed, k), so a run killed at any point and
@@ -116,8 +134,11 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *, for
     workdir = pathlib.Path(workdir)
     run = build(config)
     prepare_workdir(config, workdir, force)
-    checkpointer = Checkpointer(workdir / CHECKPOINT_DIR, max_to_keep=config.keep_checkpoints,
-                                async_save=config.async_checkpoints)
+    checkpointer = Checkpointer(
+        workdir / CHECKPOINT_DIR,
+        max_to_keep=config.keep_checkpoints,
+        async_save=config.async_checkpoints,
+    )
     state = checkpointer.restore_latest(fresh := run.init_state()) or fresh
     writer = ScalarWriter(workdir)
     try:
@@ -127,20 +148,34 @@ def train(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *, for
     except TrainingDiverged as e:
         checkpointer.wait()
         kept = max(checkpointer.steps(), default=None)
-        raise TrainingDiverged(f"{e}; stopped, last good checkpoint: "
-                               f"{'none' if kept is None else f'step {kept}'} in {workdir}") from None
+        raise TrainingDiverged(
+            f"{e}; stopped, last good checkpoint: "
+            f"{'none' if kept is None else f'step {kept}'} in {workdir}"
+        ) from None
     finally:
         checkpointer.close()
         writer.close()
 
 
-def _run_steps(run: Run, state, checkpointer: Checkpointer, writer: ScalarWriter,
-               hooks: Sequence[Hook], progress: bool):
+def _run_steps(
+    run: Run,
+    state,
+    checkpointer: Checkpointer,
+    writer: ScalarWriter,
+    hooks: Sequence[Hook],
+    progress: bool,
+):
     config = run.config
     start, last = int(state.step), config.num_steps
     step_fn, batches = run.step_fn(), run.batches()
-    bar = tqdm(total=last, initial=min(start, last), desc="train", unit="step",
-               disable=not progress or jax.process_index() != 0, dynamic_ncols=True)
+    bar = tqdm(
+        total=last,
+        initial=min(start, last),
+        desc="train",
+        unit="step",
+        disable=not progress or jax.process_index() != 0,
+        dynamic_ncols=True,
+    )
     log = MetricLog(writer, config.log_every_steps, config.batch_size, bar)
     pending = None
     with bar:

@@ -13,7 +13,8 @@ def decay_mask(pattern: str):
 
     def mask(params):
         return jax.tree_util.tree_map_with_path(
-            lambda path, _: bool(regex.search("/".join(_key(k) for k in path))), params)
+            lambda path, _: bool(regex.search("/".join(_key(k) for k in path))), params
+        )
 
     return mask
 
@@ -27,6 +28,12 @@ def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransform
     decay (AdamW) on the parameters whose path matches `decay_pattern` when `weight_decay > 0`."""
     o = config.optimizer
     if o.weight_decay > 0:
-        return optax.adamw(o.learning_rate, o.b1, o.b2, o.eps, weight_decay=o.weight_decay,
-                           mask=decay_mask(o.decay_pattern))
+        return optax.adamw(
+            o.learning_rate,
+            o.b1,
+            o.b2,
+            o.eps,
+            weight_decay=o.weight_decay,
+            mask=decay_mask(o.decay_pattern),
+        )
     return optax.adam(o.learning_rate, o.b1, o.b2, o.eps)

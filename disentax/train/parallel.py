@@ -1,4 +1,4 @@
-"""Data parallelism: a `("data",)` mesh over all devices (all hosts), batch sharded, state replicated."""
+"""Data parallel: a `("data",)` mesh over every device of every host; batch split."""
 
 import jax
 import numpy as np
@@ -31,5 +31,7 @@ def batch_sharded(mesh: Mesh) -> NamedSharding:
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:
     n = mesh.devices.size
     if batch_size <= 0 or batch_size % n:
-        raise UserError(f"batch_size {batch_size} must be a positive multiple of the device count "
-                        f"({n}); e.g. batch_size={max(n, batch_size // n * n or n)}")
+        raise UserError(
+            f"batch_size {batch_size} must be a positive multiple of the device count "
+            f"({n}); e.g. batch_size={max(n, batch_size // n * n or n)}"
+        )

@@ -20,5 +20,6 @@ class TrainState:
 
     @classmethod
     def create(cls, params, tx: optax.GradientTransformation, rng: jax.Array) -> "TrainState":
-        return cls(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params),
-                   rng=rng, tx=tx)
+        return cls(
+            step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params), rng=rng, tx=tx
+        )

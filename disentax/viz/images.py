@@ -16,7 +16,7 @@ def image_grid(images_RxCxHxWxK: np.ndarray, pad: int = 2) -> np.ndarray:
     for r in range(rows):
         for c in range(cols):
             top, left = pad + r * (h + pad), pad + c * (w + pad)
-            grid[top:top + h, left:left + w] = images[r, c]
+            grid[top : top + h, left : left + w] = images[r, c]
     return (grid * 255).round().astype(np.uint8)
 
 
@@ -29,4 +29,3 @@ def save_png(path: pathlib.Path, image_HxWx3: np.ndarray, upscale: int = 2) -> N
 def reconstruction_grid(x_NxHxWxC: np.ndarray, x_hat_NxHxWxC: np.ndarray) -> np.ndarray:
     """Originals on the top row, reconstructions below."""
     return image_grid(np.stack([x_NxHxWxC, x_hat_NxHxWxC]))
-

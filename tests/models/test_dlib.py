@@ -20,10 +20,22 @@ def conv(k, i, o):
 
 
 # The TF1 originals' parameter counts, layer by layer (disentanglement_lib architectures.py).
-ENCODER_PARAMS = (conv(4, 1, 32) + conv(4, 32, 32) + conv(2, 32, 64) + conv(2, 64, 64)
-                  + dense(1024, 256) + 2 * dense(256, 10))
-DECODER_PARAMS = (dense(10, 256) + dense(256, 1024) + conv(4, 64, 64) + conv(4, 64, 32)
-                  + conv(4, 32, 32) + conv(4, 32, 1))
+ENCODER_PARAMS = (
+    conv(4, 1, 32)
+    + conv(4, 32, 32)
+    + conv(2, 32, 64)
+    + conv(2, 64, 64)
+    + dense(1024, 256)
+    + 2 * dense(256, 10)
+)
+DECODER_PARAMS = (
+    dense(10, 256)
+    + dense(256, 1024)
+    + conv(4, 64, 64)
+    + conv(4, 64, 32)
+    + conv(4, 32, 32)
+    + conv(4, 32, 1)
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +58,12 @@ def test_init_is_glorot_uniform_with_zero_bias(dlib_vae):
     limit = np.sqrt(6.0 / (1024 + 256))
     assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.95 * limit
     assert np.abs(kernel).mean() == pytest.approx(limit / 2, rel=0.05)
-    assert all(np.all(b == 0) for b in jax.tree.leaves(
-        jax.tree_util.tree_map_with_path(lambda p, x: x if p[-1].key == "bias" else 0, params)))
+    assert all(
+        np.all(b == 0)
+        for b in jax.tree.leaves(
+            jax.tree_util.tree_map_with_path(lambda p, x: x if p[-1].key == "bias" else 0, params)
+        )
+    )
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -59,8 +75,9 @@ def test_shapes_and_aux_contract(channels):
     assert logits.shape == x.shape
     assert set(aux) == {"z", "mu", "logvar"} and all(v.shape == (3, 4) for v in aux.values())
     np.testing.assert_array_equal(aux["z"], aux["mu"])  # eval: mean representation
-    _, sampled = model.apply({"params": params}, x, train=True,
-                             rngs={"latent": jax.random.PRNGKey(1)})
+    _, sampled = model.apply(
+        {"params": params}, x, train=True, rngs={"latent": jax.random.PRNGKey(1)}
+    )
     np.testing.assert_array_equal(sampled["mu"], aux["mu"])
     eps = (sampled["z"] - sampled["mu"]) / jnp.exp(0.5 * sampled["logvar"])
     assert 0.3 < float(jnp.std(eps)) < 2.0
@@ -69,11 +86,17 @@ def test_shapes_and_aux_contract(channels):
 def test_encoder_feature_maps_follow_tf_same_padding():
     enc = ConvEncoder(num_latents=10)
     shapes = jax.eval_shape(
-        lambda: enc.init_with_output(jax.random.PRNGKey(0), jnp.zeros((1, 64, 64, 1)),
-                                     capture_intermediates=True)[1])
+        lambda: enc.init_with_output(
+            jax.random.PRNGKey(0), jnp.zeros((1, 64, 64, 1)), capture_intermediates=True
+        )[1]
+    )
     inter = shapes["intermediates"]
     assert [inter[f"e{i}"]["__call__"][0].shape[1:] for i in range(1, 5)] == [
-        (32, 32, 32), (16, 16, 32), (8, 8, 64), (4, 4, 64)]
+        (32, 32, 32),
+        (16, 16, 32),
+        (8, 8, 64),
+        (4, 4, 64),
+    ]
 
 
 def test_transposed_conv_is_the_gradient_of_same_conv():
@@ -85,8 +108,9 @@ def test_transposed_conv_is_the_gradient_of_same_conv():
     ours = layer.apply({"params": {"kernel": kernel, "bias": jnp.zeros(6)}}, x)
 
     def forward(u):
-        return jax.lax.conv_general_dilated(u, kernel, (2, 2), "SAME",
-                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        return jax.lax.conv_general_dilated(
+            u, kernel, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )
 
     _, vjp = jax.vjp(forward, jnp.zeros((2, 10, 10, 6)))
     np.testing.assert_allclose(ours, vjp(x)[0], rtol=1e-5, atol=1e-5)

@@ -24,8 +24,9 @@ def test_bernoulli_reconstruction_sums_over_pixels():
     x = (rng.uniform(size=logits.shape) > 0.5).astype(np.float64)
     p = 1 / (1 + np.exp(-logits))
     expected = -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=(1, 2, 3))
-    got = jax.jit(bernoulli_reconstruction)(jnp.asarray(logits, jnp.float32),
-                                            jnp.asarray(x, jnp.float32))
+    got = jax.jit(bernoulli_reconstruction)(
+        jnp.asarray(logits, jnp.float32), jnp.asarray(x, jnp.float32)
+    )
     np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
@@ -41,10 +42,10 @@ def test_beta_vae_equals_recon_plus_beta_kl(setup):
     model, params, batch = setup
     rng = jax.random.PRNGKey(2)
     beta_vae = OBJECTIVES.get("beta_vae")
-    loss, m = jax.jit(functools.partial(beta_vae, model=model, step=0, beta=4.0))(params, batch,
-                                                                                 rng)
-    logits, aux = model.apply({"params": params}, batch["image"], train=True,
-                              rngs={"latent": rng})
+    loss, m = jax.jit(functools.partial(beta_vae, model=model, step=0, beta=4.0))(
+        params, batch, rng
+    )
+    logits, aux = model.apply({"params": params}, batch["image"], train=True, rngs={"latent": rng})
     recon = float(jnp.mean(bernoulli_reconstruction(logits, batch["image"])))
     kl = float(jnp.mean(gaussian_kl(aux["mu"], aux["logvar"])))
     np.testing.assert_allclose([m["loss/reconstruction"], m["loss/kl"]], [recon, kl], rtol=1e-5)

@@ -5,9 +5,9 @@ import struct
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import tiny_config
 from PIL import Image
 
-from conftest import tiny_config
 from disentax.errors import UserError
 from disentax.objectives import OBJECTIVES, beta_vae
 from disentax.train import TrainingDiverged, evaluate_workdir, train
@@ -20,8 +20,13 @@ def test_run_leaves_every_artifact(finished_run):
     assert list(workdir.glob("events.out.tfevents.*"))
     saved = json.loads((workdir / "metrics.json").read_text())
     assert saved == pytest.approx(metrics)
-    for key in ("train/loss", "train/loss/kl", "train/loss/reconstruction", "eval/loss",
-                "eval/mig"):
+    for key in (
+        "train/loss",
+        "train/loss/kl",
+        "train/loss/reconstruction",
+        "eval/loss",
+        "eval/mig",
+    ):
         assert np.isfinite(saved[key])
     assert saved["step"] == 12 and 0.0 <= saved["eval/mig"] <= 1.0
     recon = Image.open(workdir / "reconstructions.png")
@@ -37,8 +42,8 @@ def read_scalars(path):
 
     raw, scalars, offset = path.read_bytes(), {}, 0
     while offset < len(raw):
-        (length,) = struct.unpack("<Q", raw[offset:offset + 8])
-        event = Event.FromString(raw[offset + 12:offset + 12 + length])
+        (length,) = struct.unpack("<Q", raw[offset : offset + 8])
+        event = Event.FromString(raw[offset + 12 : offset + 12 + length])
         offset += 16 + length
         for value in event.summary.value:
             scalars.setdefault(value.tag, []).append(event.step)
@@ -99,7 +104,9 @@ def test_nan_stops_naming_step_and_term_and_keeps_last_good(tmp_path):
         OBJECTIVES.register("test_nan_at_step_6", nan_at_step_6)
     config = tiny_config(**{"objective.name": "test_nan_at_step_6"})
     del config.objective.beta
-    with pytest.raises(TrainingDiverged, match=r"step 6:.*loss/kl=inf.*last good checkpoint: step 4"):
+    with pytest.raises(
+        TrainingDiverged, match=r"step 6:.*loss/kl=inf.*last good checkpoint: step 4"
+    ):
         train(config, tmp_path / "run", progress=False)
 
 

@@ -40,8 +40,13 @@ SCRIPT = textwrap.dedent("""
 def four_devices(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("multi")
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp / "run"), str(tmp / "bad")],
-                          capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp / "run"), str(tmp / "bad")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
 
@@ -64,5 +69,5 @@ def test_full_loop_runs_sharded(four_devices):
 def test_indivisible_batch_is_a_one_line_error(four_devices):
     out, stderr = four_devices
     assert out["cli_bad_batch"] == 2
-    (line,) = [l for l in stderr.splitlines() if l.startswith("disentax: error:")]
+    (line,) = [s for s in stderr.splitlines() if s.startswith("disentax: error:")]
     assert "batch_size 6 must be a positive multiple of the device count (4)" in line

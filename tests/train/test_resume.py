@@ -1,4 +1,4 @@
-"""A run SIGKILLed at any step, including during an async checkpoint write, resumes bitwise exactly."""
+"""A run SIGKILLed at any step, even during an async checkpoint write, resumes bitwise exactly."""
 
 import pathlib
 import subprocess
@@ -8,8 +8,8 @@ import textwrap
 import jax
 import numpy as np
 import pytest
-
 from conftest import tiny_config
+
 from disentax.train import build, train
 from disentax.train.checkpoint import Checkpointer
 from disentax.train.loop import CHECKPOINT_DIR
@@ -50,8 +50,12 @@ def uninterrupted(finished_run):
 @pytest.mark.parametrize("kill_step", [3, 4, 10])
 def test_sigkill_then_resume_is_bitwise_exact(kill_step, uninterrupted, tmp_path):
     workdir = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-c", KILLED_RUN, str(workdir), str(kill_step)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, str(workdir), str(kill_step)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == -9, proc.stderr[-2000:]
     assert not (workdir / "metrics.json").exists()
     if kill_step == 4:  # the kill landed while the async write of checkpoint 4 was in flight

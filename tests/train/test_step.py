@@ -32,8 +32,10 @@ def test_step_rng_is_fold_in_of_step():
     _, state, batch = make_state()
 
     def loss_fn(params, batch, rng, *, step):
-        return 0.0 * jax.tree.leaves(params)[0].sum(), {"loss": jnp.zeros(()),
-                                                        "u": jax.random.uniform(rng)}
+        return 0.0 * jax.tree.leaves(params)[0].sum(), {
+            "loss": jnp.zeros(()),
+            "u": jax.random.uniform(rng),
+        }
 
     step = jax.jit(functools.partial(train_step, loss_fn=loss_fn))
     state, m0 = step(state, batch)

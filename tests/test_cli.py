@@ -1,0 +1,63 @@
+"""The command line: each user mistake is one line on stderr and exit status 2, no traceback."""
+
+import json
+
+import pytest
+
+from disentax.cli import main
+
+
+def error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if line.startswith("disentax: error:")]
+    assert len(errors) == 1 and "Traceback" not in "\n".join(err), err
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["--config.objective.betta=2"],
+            "unknown config field 'objective.betta'; did you mean objective.beta",
+        ),
+        (["--config.batch_size=abc"], "config field 'batch_size' needs a int, got 'abc'"),
+        (["--config.model=resnet"], "unknown model 'resnet'; known: dlib_conv_vae, tiny_conv_vae"),
+        (["--config.objective.name=vqvae"], "unknown objective 'vqvae'; known: beta_vae"),
+        (["--config.dataset=mnist"], "unknown dataset 'mnist'; known: dsprites_procedural"),
+        (["--config.num_steps=-3"], "'num_steps' must be >= 0"),
+        (["--config", "nowhere.py"], "config 'nowhere.py' is neither a file nor a built-in config"),
+        (["--batch_size=3"], "unrecognised argument '--batch_size=3'"),
+        (["--config.seed"], "override '--config.seed' has no value"),
+    ],
+)
+def test_bad_train_arguments(args, message, capsys, tmp_path):
+    assert main(["train", "--config", "beta_vae:tiny", "--workdir", str(tmp_path), *args]) == 2
+    assert message in error_line(capsys)
+    assert not (tmp_path / "config.json").exists()
+
+
+def test_help_config_shows_overridden_fields(capsys):
+    assert (
+        main(
+            ["train", "--config", "beta_vae:tiny", "--config.objective.beta", "16", "--help-config"]
+        )
+        == 0
+    )
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["objective"]["beta"] == 16.0 and shown["model"] == "tiny_conv_vae"
+
+
+def test_evaluate_without_a_run(capsys, tmp_path):
+    assert main(["evaluate", "--workdir", str(tmp_path)]) == 2
+    assert "holds no run (config.json is missing)" in error_line(capsys)
+
+
+def test_train_then_refuse_other_config_then_evaluate(run_copy, capsys):
+    _, workdir = run_copy
+    args = ["train", "--config", "beta_vae:tiny", "--workdir", str(workdir), "--no-progress"]
+    assert main([*args, "--config.objective.beta=2"]) == 2
+    assert "holds a run of a different config (differs in objective.beta)" in error_line(capsys)
+    assert main(["evaluate", "--workdir", str(workdir)]) == 0
+    out = capsys.readouterr().out
+    assert "eval/mig" in out and "step" in out
