@@ -71,6 +71,7 @@ class Run:
 
         return jax.jit(init, out_shardings=parallel.replicated(self.mesh))()
 
+    @functools.cached_property
     def step_fn(self) -> Callable:
         """`train_step` jitted on the mesh: state replicated and donated, batch split on `data`."""
         replicated = parallel.replicated(self.mesh)
@@ -81,7 +82,8 @@ class Run:
             donate_argnums=0,
         )
 
-    def batches(self) -> Callable[[int], dict]:
+    @functools.cached_property
+    def batch_fn(self) -> Callable[[int], dict]:
         """step -> the global batch of that step, sharded over `data`."""
         return data.procedural_batches(
             self.dataset, self.config.batch_size, self.keys.data, parallel.batch_sharded(self.mesh)

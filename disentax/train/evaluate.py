@@ -81,6 +81,7 @@ def evaluate(
     results.update({f"eval/{k}": v for k, v in held_out_losses(run, params, keys[1]).items()})
     mig = metrics.mig(jnp.asarray(codes), jnp.asarray(factors), num_bins=ev.num_bins)
     results.update({f"eval/{k}": float(v) for k, v in mig.items()})
-    pictures(run, params, keys[2], workdir)
-    (workdir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    if jax.process_index() == 0:
+        pictures(run, params, keys[2], workdir)
+        (workdir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return results

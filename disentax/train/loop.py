@@ -44,8 +44,10 @@ def prepare_workdir(
     A run of another config (beyond `RESUMABLE_FIELDS` and `eval.*`) is refused; with
     `force=True` it is moved to `workdir/archive/<n>/`, never deleted, and a fresh run starts.
     """
-    workdir.mkdir(parents=True, exist_ok=True)
+    if workdir.exists() and not workdir.is_dir():
+        raise UserError(f"workdir {str(workdir)!r} is a file; name a directory")
     path = workdir / CONFIG_FILE
+    diffs = []
     if path.exists():
         try:
             previous = config_lib.from_json(path.read_text())
@@ -64,8 +66,11 @@ def prepare_workdir(
                 f"{', '.join(diffs[:5])}); pass --force to archive it and start anew, "
                 "or use another --workdir"
             )
-        if diffs:
-            archive(workdir)
+    if jax.process_index() != 0:  # one host writes; all hosts checked the same file
+        return
+    if diffs:
+        archive(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
     path.write_text(config_lib.to_json(config) + "\n")
 
 
@@ -167,7 +172,7 @@ def _run_steps(
 ):
     config = run.config
     start, last = int(state.step), config.num_steps
-    step_fn, batches = run.step_fn(), run.batches()
+    step_fn, batches = run.step_fn, run.batch_fn
     bar = tqdm(
         total=last,
         initial=min(start, last),

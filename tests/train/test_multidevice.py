@@ -17,13 +17,13 @@ SCRIPT = textwrap.dedent("""
 
     config = config_lib.load_config("beta_vae:tiny")
     run = build(config)
-    batch = jax.device_get(run.batches()(0))
+    batch = jax.device_get(run.batch_fn(0))
     out = {"devices": run.mesh.devices.size}
     for n in (1, 4):
         sub = dataclasses.replace(run, mesh=parallel.data_mesh(jax.devices()[:n]))
         state = sub.init_state()
         placed = jax.device_put(batch, parallel.batch_sharded(sub.mesh))
-        state, metrics = sub.step_fn()(state, placed)
+        state, metrics = sub.step_fn(state, placed)
         out[n] = {"loss": float(metrics["loss"]),
                   "params": [np.asarray(x).tolist() for x in jax.tree.leaves(state.params)],
                   "shard_rows": [s.data.shape[0] for s in placed["image"].addressable_shards]}
