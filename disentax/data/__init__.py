@@ -1,6 +1,6 @@
 """Ground-truth datasets by name: `disentax.data.get("dsprites_procedural")`."""
 
-from disentax.data import dsprites as _dsprites  # noqa: F401  (registers its datasets)
+from disentax.data import dsprites, dsprites_variants, shapes3d, xy  # noqa: F401 (registers)
 from disentax.data.base import DATASETS, GroundTruthDataset
 from disentax.data.pipeline import procedural_batches
 from disentax.registry import call_registered

@@ -1,9 +1,12 @@
 """The ground-truth dataset protocol shared by training, metrics and experiments; its registry."""
 
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
+from disentax.errors import UserError
 from disentax.registry import Registry
 
 DATASETS = Registry("dataset")
@@ -28,11 +31,84 @@ class GroundTruthDataset(Protocol):
     def sample_factors(self, rng: jax.Array, n: int) -> jax.Array:
         """Uniform i.i.d. factors, int32 `[n, K]`."""
 
-    def observations_from_factors(self, factors_NxK: jax.Array) -> jax.Array:
-        """Images in [0, 1], float32 `[N, H, W, C]`; pure and jittable for procedural datasets."""
+    def observations_from_factors(
+        self, factors_NxK: jax.Array, rng: jax.Array | None = None
+    ) -> jax.Array:
+        """Images in [0, 1], float32 `[N, H, W, C]`; pure and jittable for procedural datasets.
+
+        `rng` draws the nuisances that are not factors (a colour, noise); datasets without
+        nuisances ignore it, datasets with nuisances require it.
+        """
 
     def index_of(self, factors_NxK: jax.Array) -> jax.Array:
         """Row-major flat index of each factor vector, `[N]`."""
 
     def factors_of(self, index_N: jax.Array) -> jax.Array:
         """Inverse of `index_of`, `[N, K]`."""
+
+
+class FactorGrid:
+    """The factor bookkeeping every ground-truth dataset shares, from `factor_sizes` alone.
+
+    Subclasses set `name`, `factor_names`, `factor_sizes` and `observation_shape` and implement
+    `observations_from_factors`.
+    """
+
+    name: ClassVar[str]
+    factor_names: ClassVar[tuple[str, ...]]
+    factor_sizes: ClassVar[tuple[int, ...]]
+    observation_shape: ClassVar[tuple[int, int, int]]
+
+    @property
+    def num_examples(self) -> int:
+        return int(np.prod(self.factor_sizes))
+
+    @property
+    def strides(self) -> np.ndarray:
+        """`prod(sizes) / cumprod(sizes)`: the flat-index weight of each factor."""
+        return self.num_examples // np.cumprod(self.factor_sizes)
+
+    def sample_factors(self, rng: jax.Array, n: int) -> jax.Array:
+        """Uniform i.i.d. factors, int32 `[n, K]`; jittable with static `n`."""
+        sizes = jnp.asarray(self.factor_sizes, dtype=jnp.int32)
+        return jax.random.randint(rng, (n, len(sizes)), 0, sizes, dtype=jnp.int32)
+
+    def index_of(self, factors_NxK: jax.Array) -> jax.Array:
+        """Row-major flat index `factors @ (prod(sizes) / cumprod(sizes))`, int32 `[N]`."""
+        self.check_factors(factors_NxK)
+        return jnp.asarray(factors_NxK, dtype=jnp.int32) @ jnp.asarray(self.strides, jnp.int32)
+
+    def factors_of(self, index_N: jax.Array) -> jax.Array:
+        """Inverse of `index_of`: `(index // stride_k) % size_k`, int32 `[N, K]`."""
+        if not isinstance(index_N, jax.core.Tracer):
+            index = np.asarray(index_N)
+            if index.ndim != 1 or (
+                index.size and not 0 <= index.min() <= index.max() < self.num_examples
+            ):
+                raise UserError(
+                    f"{self.name}: indices must be a 1-D array in "
+                    f"[0, {self.num_examples}), got shape {index.shape}"
+                )
+        index = jnp.asarray(index_N, dtype=jnp.int32)[:, None]
+        strides = jnp.asarray(self.strides, jnp.int32)
+        return (index // strides) % jnp.asarray(self.factor_sizes, jnp.int32)
+
+    def check_factors(self, factors_NxK: jax.Array) -> None:
+        """Raises a one-line `UserError` for concrete factors of the wrong width or out of range
+        (naming the factor and its range); traced factors are only checked for width."""
+        shape = np.shape(factors_NxK)
+        if len(shape) != 2 or shape[1] != len(self.factor_sizes):
+            raise UserError(
+                f"{self.name}: factors must have shape [N, {len(self.factor_sizes)}] "
+                f"({', '.join(self.factor_names)}), got {shape}"
+            )
+        if isinstance(factors_NxK, jax.core.Tracer) or not shape[0]:
+            return
+        values = np.asarray(factors_NxK)
+        for k, (name, size) in enumerate(zip(self.factor_names, self.factor_sizes, strict=True)):
+            lo, hi = values[:, k].min(), values[:, k].max()
+            if lo < 0 or hi >= size:
+                bad = lo if lo < 0 else hi
+                raise UserError(
+                    f"{self.name}: factor {name!r} must be in [0, {size - 1}], got {bad}"
+                )

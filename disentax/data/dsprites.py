@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from disentax.data.base import DATASETS
+from disentax.data.base import DATASETS, FactorGrid
 
 SHAPES = ("square", "ellipse", "heart")
 SCALES = np.linspace(0.5, 1.0, 6, dtype=np.float32)
@@ -88,7 +88,7 @@ def render(
 
 @DATASETS.register("dsprites_procedural")
 @dataclasses.dataclass(frozen=True)
-class ProceduralDSprites:
+class ProceduralDSprites(FactorGrid):
     """Binary 64×64 square/ellipse/heart sprites on the dSprites factor grid (737,280 images).
 
     A procedural stand-in, not the real data: see `render` for the geometry and its options.
@@ -102,40 +102,20 @@ class ProceduralDSprites:
     factor_sizes: ClassVar[tuple[int, ...]] = (3, 6, 40, 32, 32)
     observation_shape: ClassVar[tuple[int, int, int]] = (64, 64, 1)
 
-    @property
-    def num_examples(self) -> int:
-        return int(np.prod(self.factor_sizes))
-
-    @property
-    def _strides(self) -> np.ndarray:
-        """`prod(sizes) / cumprod(sizes)`: the flat-index weight of each factor."""
-        return self.num_examples // np.cumprod(self.factor_sizes)
-
-    def sample_factors(self, rng: jax.Array, n: int) -> jax.Array:
-        """Uniform i.i.d. factors, int32 `[n, 5]`; jittable with static `n`."""
-        sizes = jnp.asarray(self.factor_sizes, dtype=jnp.int32)
-        return jax.random.randint(rng, (n, len(sizes)), 0, sizes, dtype=jnp.int32)
-
     def factor_values(self, factors_NxK: jax.Array) -> jax.Array:
         """Float32 `[N, 5]`: shape index (0, 1, 2), scale, orientation (rad), pos_x, pos_y."""
         grids = (np.arange(3, dtype=np.float32), SCALES, ORIENTATIONS, POSITIONS, POSITIONS)
         return jnp.stack([jnp.asarray(g)[factors_NxK[:, k]] for k, g in enumerate(grids)], axis=1)
 
-    def observations_from_factors(self, factors_NxK: jax.Array) -> jax.Array:
-        """Binary images, float32 `[N, 64, 64, 1]`; pure and jittable."""
+    def observations_from_factors(
+        self, factors_NxK: jax.Array, rng: jax.Array | None = None
+    ) -> jax.Array:
+        """Binary images, float32 `[N, 64, 64, 1]`; pure and jittable (`rng` is unused)."""
+        del rng
+        self.check_factors(factors_NxK)
         values = self.factor_values(factors_NxK)
         draw = lambda shape, scale, angle, x, y: render(
             shape, scale, angle, x, y, base_size=self.base_size, margin=self.margin
         )
         shapes = jnp.asarray(factors_NxK[:, 0], dtype=jnp.int32)
         return jax.vmap(draw)(shapes, *values[:, 1:].T)[..., None]
-
-    def index_of(self, factors_NxK: jax.Array) -> jax.Array:
-        """Row-major flat index `factors @ (prod(sizes) / cumprod(sizes))`, int32 `[N]`."""
-        return jnp.asarray(factors_NxK, dtype=jnp.int32) @ jnp.asarray(self._strides, jnp.int32)
-
-    def factors_of(self, index_N: jax.Array) -> jax.Array:
-        """Inverse of `index_of`: `(index // stride_k) % size_k`, int32 `[N, 5]`."""
-        index = jnp.asarray(index_N, dtype=jnp.int32)[:, None]
-        strides = jnp.asarray(self._strides, jnp.int32)
-        return (index // strides) % jnp.asarray(self.factor_sizes, jnp.int32)

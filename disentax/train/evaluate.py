@@ -17,8 +17,9 @@ def representation(run: Run, params, key: jax.Array, num_samples: int, batch_siz
 
     @jax.jit
     def encode(params, step):
-        factors = run.dataset.sample_factors(jax.random.fold_in(key, step), batch_size)
-        x = run.dataset.observations_from_factors(factors)
+        factor_key, nuisance_key = jax.random.split(jax.random.fold_in(key, step))
+        factors = run.dataset.sample_factors(factor_key, batch_size)
+        x = run.dataset.observations_from_factors(factors, nuisance_key)
         mu, _ = run.model.apply({"params": params}, x, method=run.model.encode)
         return mu, factors
 
@@ -32,9 +33,13 @@ def held_out_losses(run: Run, params, key: jax.Array, num_batches: int = 4) -> d
 
     @jax.jit
     def losses(params, i):
-        factors = run.dataset.sample_factors(jax.random.fold_in(key, i), run.config.batch_size)
-        batch = {"image": run.dataset.observations_from_factors(factors), "factors": factors}
-        return run.loss_fn(params, batch, jax.random.fold_in(key, -1 - i), step=0)[1]
+        factor_key, nuisance_key, loss_key = jax.random.split(jax.random.fold_in(key, i), 3)
+        factors = run.dataset.sample_factors(factor_key, run.config.batch_size)
+        batch = {
+            "image": run.dataset.observations_from_factors(factors, nuisance_key),
+            "factors": factors,
+        }
+        return run.loss_fn(params, batch, loss_key, step=0)[1]
 
     values = jax.device_get([losses(params, i) for i in range(num_batches)])
     return {k: float(np.mean([v[k] for v in values])) for k in values[0]}
@@ -44,8 +49,9 @@ def pictures(run: Run, params, key: jax.Array, workdir: pathlib.Path) -> None:
     """`reconstructions.png` (originals over reconstructions) and `traversals.png` (row l sweeps
     z_l over `linspace(-r, r, steps)` from the first image's mean code)."""
     ev = run.config.eval
-    factors = run.dataset.sample_factors(key, ev.num_images)
-    x = run.dataset.observations_from_factors(factors)
+    factor_key, nuisance_key = jax.random.split(key)
+    factors = run.dataset.sample_factors(factor_key, ev.num_images)
+    x = run.dataset.observations_from_factors(factors, nuisance_key)
     apply = jax.jit(lambda p, x: run.model.apply({"params": p}, x))
     decode = jax.jit(lambda p, z: run.model.apply({"params": p}, z, method=run.model.decode))
     logits, aux = apply(params, x)
