@@ -1,0 +1,187 @@
+"""disentanglement_lib's β-VAE train step, disentax vs the identical PyTorch model, side by side
+
+Both sides train the same network (conv_encoder / deconv_decoder, 10 latents, Bernoulli loss
+summed over pixels, KL, Adam 1e-4) on the same random binary images, on this machine's cores, in
+one process, interleaved. Prints images/s, the ratio disentax / torch and the achieved GFLOP/s
+(FLOPs counted from the layer shapes: 2 per multiply-add, forward + backward = 3 × forward), and
+ends with one JSON line (also written to --out). torch is optional: `pip install torch==2.13.0`.
+
+    python experiments/benchmarks/train_step.py [--batches 64 256] [--steps 20] [--repeats 3]
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import pathlib
+import time
+
+import jax
+import numpy as np
+
+from disentax import config as config_lib
+from disentax.train import build
+from disentax.train.build import bind_objective
+
+# (multiply-adds per image) of each layer: output pixels × taps × in × out / stride² for ConvT.
+LAYER_MACS = {
+    "e1": 32 * 32 * 32 * 4 * 4 * 1,
+    "e2": 16 * 16 * 32 * 4 * 4 * 32,
+    "e3": 8 * 8 * 64 * 2 * 2 * 32,
+    "e4": 4 * 4 * 64 * 2 * 2 * 64,
+    "e5": 1024 * 256,
+    "heads": 2 * 256 * 10,
+    "d1": 10 * 256,
+    "d2": 256 * 1024,
+    "d3": 8 * 8 * 64 * 4 * 4 * 64 // 4,
+    "d4": 16 * 16 * 32 * 4 * 4 * 64 // 4,
+    "d5": 32 * 32 * 32 * 4 * 4 * 32 // 4,
+    "d6": 64 * 64 * 1 * 4 * 4 * 32 // 4,
+}
+FLOPS_PER_IMAGE = 3 * 2 * sum(LAYER_MACS.values())
+
+
+def binary_images(batch_size: int, seed: int = 0) -> np.ndarray:
+    return (np.random.default_rng(seed).uniform(size=(batch_size, 64, 64, 1)) > 0.9).astype(
+        np.float32
+    )
+
+
+def disentax_step(batch_size: int, transposed_conv: str):
+    """A closure running one jitted, donated train step of the default β-VAE config."""
+    config = config_lib.load_config("beta_vae")
+    config.batch_size = batch_size
+    run = build(config)
+    model = run.model.clone(transposed_conv=transposed_conv)
+    run = dataclasses.replace(run, model=model, loss_fn=bind_objective(config.objective, model))
+    state = [run.init_state()]
+    batch = jax.device_put({"image": binary_images(batch_size)})
+
+    def step():
+        state[0], metrics = run.step_fn(state[0], batch)
+        return metrics
+
+    return step, lambda m: jax.block_until_ready(m)
+
+
+def torch_step(batch_size: int):
+    """The same network, loss and optimiser in PyTorch (NCHW; TF SAME = padding 1 for k4 s2)."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(os.cpu_count() or 1)
+
+    class VAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(
+                nn.Conv2d(1, 32, 4, 2, 1),
+                nn.ReLU(),
+                nn.Conv2d(32, 32, 4, 2, 1),
+                nn.ReLU(),
+                nn.Conv2d(32, 64, 2, 2),
+                nn.ReLU(),
+                nn.Conv2d(64, 64, 2, 2),
+                nn.ReLU(),
+                nn.Flatten(),
+                nn.Linear(1024, 256),
+                nn.ReLU(),
+            )
+            self.means, self.log_var = nn.Linear(256, 10), nn.Linear(256, 10)
+            self.decoder = nn.Sequential(
+                nn.Linear(10, 256),
+                nn.ReLU(),
+                nn.Linear(256, 1024),
+                nn.ReLU(),
+                nn.Unflatten(1, (64, 4, 4)),
+                nn.ConvTranspose2d(64, 64, 4, 2, 1),
+                nn.ReLU(),
+                nn.ConvTranspose2d(64, 32, 4, 2, 1),
+                nn.ReLU(),
+                nn.ConvTranspose2d(32, 32, 4, 2, 1),
+                nn.ReLU(),
+                nn.ConvTranspose2d(32, 1, 4, 2, 1),
+            )
+
+        def forward(self, x):
+            h = self.encoder(x)
+            mu, logvar = self.means(h), self.log_var(h)
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+            return self.decoder(z), mu, logvar
+
+    model = VAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    x = torch.from_numpy(binary_images(batch_size).transpose(0, 3, 1, 2).copy())
+
+    def step():
+        logits, mu, logvar = model(x)
+        recon = nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+        kl = 0.5 * torch.sum(mu**2 + logvar.exp() - logvar - 1)
+        loss = (recon + kl) / batch_size
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step, lambda loss: loss.item()
+
+
+def images_per_s(make, batch_size: int, steps: int) -> float:
+    step, sync = make
+    sync(step())
+    sync(step())  # compile / warm-up
+    start = time.perf_counter()
+    for _ in range(steps):
+        out = step()
+    sync(out)
+    return batch_size * steps / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path(__file__).parent / "results" / "train_step.json",
+    )
+    args = parser.parse_args()
+    try:
+        import torch  # noqa: F401
+
+        have_torch = True
+    except ImportError:
+        have_torch = False
+        print("torch is not installed (pip install torch==2.13.0): disentax only")
+
+    result = {"device": jax.devices()[0].device_kind, "flops_per_image": FLOPS_PER_IMAGE}
+    for b in args.batches:
+        makers = {
+            "disentax": (disentax_step(b, "subpixel"), b),
+            "disentax_lax_convT": (disentax_step(b, "lax"), b),
+        }
+        if have_torch:
+            makers["torch"] = (torch_step(b), b)
+        best = {name: 0.0 for name in makers}
+        steps = max(2, args.steps * 64 // b)
+        for _ in range(args.repeats):  # interleaved; best of each, the shared cores are noisy
+            for name, (make, size) in makers.items():
+                best[name] = max(best[name], images_per_s(make, size, steps))
+        for name, value in best.items():
+            result[f"images_per_s_{name}_b{b}"] = value
+            print(
+                f"batch {b:4d}  {name:20s} {value:8.1f} images/s  "
+                f"{value * FLOPS_PER_IMAGE / 1e9:6.1f} GFLOP/s"
+            )
+        if have_torch:
+            result[f"ratio_b{b}"] = best["disentax"] / best["torch"]
+            print(f"batch {b:4d}  ratio disentax / torch = {result[f'ratio_b{b}']:.2f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
