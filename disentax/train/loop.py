@@ -1,4 +1,4 @@
-"""Training loop: sharded jitted steps, lagged metric fetches, async checkpoints, exact resume."""
+"""Training loop: sharded jitted steps, batched metric fetches, async checkpoints, exact resume."""
 
 import json
 import math
@@ -182,16 +182,17 @@ def _run_steps(
         dynamic_ncols=True,
     )
     log = MetricLog(writer, config.log_every_steps, config.batch_size, bar)
-    pending = None
+    pending = []  # (step, device metrics) not yet fetched: fetched once per log interval
     with bar:
         for step in range(start, last):
             state, metrics = step_fn(state, batches(step))
-            if pending is not None:
-                log.add(*jax.device_get(pending), last)
-            pending = (step + 1, metrics)
-            if (step + 1) % config.checkpoint_every_steps == 0 or step + 1 == last:
-                log.add(*jax.device_get(pending), last)
-                pending = None
+            pending.append((step + 1, metrics))
+            save = (step + 1) % config.checkpoint_every_steps == 0 or step + 1 == last
+            if save or (step + 1) % config.log_every_steps == 0:
+                for done, values in jax.device_get(pending):
+                    log.add(done, values, last)
+                pending = []
+            if save:  # the state is checked finite up to here (non-finite steps never apply)
                 checkpointer.save(step + 1, state)
             bar.update(1)
             for hook in hooks:

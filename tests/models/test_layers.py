@@ -21,6 +21,7 @@ def reference(features):
 @pytest.mark.parametrize(
     "shape,features", [((2, 7, 5, 3), 6), ((1, 4, 4, 5), 1), ((3, 8, 8, 17), 9)]
 )
+@jax.default_matmul_precision("highest")  # GPUs default to TF32 for float32 convolutions
 def test_values_and_gradients_equal_transposed_conv(shape, features):
     x = jax.random.normal(jax.random.PRNGKey(0), shape)
     params = reference(features).init(jax.random.PRNGKey(1), x)
