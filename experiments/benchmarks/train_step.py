@@ -11,6 +11,7 @@ ends with one JSON line (also written to --out). torch is optional: `pip install
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import os
 import pathlib
@@ -64,57 +65,93 @@ def disentax_step(batch_size: int, transposed_conv: str):
     return step, lambda m: jax.block_until_ready(m)
 
 
-def torch_step(batch_size: int):
-    """The same network, loss and optimiser in PyTorch (NCHW; TF SAME = padding 1 for k4 s2)."""
+def torch_vae(batch_size: int):
+    """disentanglement_lib's network in PyTorch (NCHW; TF SAME = padding 1 for k4 s2)."""
+    from torch import nn
+
+    encoder = nn.Sequential(
+        nn.Conv2d(1, 32, 4, 2, 1),
+        nn.ReLU(),
+        nn.Conv2d(32, 32, 4, 2, 1),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 2, 2),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, 2, 2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(1024, 256),
+        nn.ReLU(),
+        nn.Linear(256, 20),
+    )  # one Linear(256, 20) = the two Linear(256, 10) heads, split below
+    decoder = nn.Sequential(
+        nn.Linear(10, 256),
+        nn.ReLU(),
+        nn.Linear(256, 1024),
+        nn.ReLU(),
+        nn.Unflatten(1, (64, 4, 4)),
+        nn.ConvTranspose2d(64, 64, 4, 2, 1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(64, 32, 4, 2, 1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(32, 32, 4, 2, 1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(32, 1, 4, 2, 1),
+    )
+    step = torch_step(batch_size, lambda x: encoder(x).chunk(2, dim=1), encoder, decoder)
+    assert torch_flops_per_image(encoder, decoder) == FLOPS_PER_IMAGE  # same network, same count
+    return step
+
+
+def torch_flops_per_image(encoder, decoder) -> int:
+    """3 × 2 × the multiply-adds of every Conv2d / ConvTranspose2d / Linear, found by hooks."""
+    import torch
+    from torch import nn
+
+    macs = []
+
+    def hook(module, inputs, output):
+        if isinstance(module, nn.Conv2d):
+            taps = module.in_channels // module.groups * np.prod(module.kernel_size)
+            macs.append(output[0].numel() * taps)
+        elif isinstance(module, nn.ConvTranspose2d):
+            macs.append(inputs[0][0].numel() * module.out_channels * np.prod(module.kernel_size))
+        elif isinstance(module, nn.Linear):
+            macs.append(module.in_features * module.out_features)
+
+    handles = [m.register_forward_hook(hook) for m in (*encoder.modules(), *decoder.modules())]
+    with torch.no_grad():
+        decoder(torch.zeros(1, 10))
+        encoder(torch.zeros(1, 1, 64, 64))
+    for h in handles:
+        h.remove()
+    return 3 * 2 * int(sum(macs))
+
+
+def disent_vae(batch_size: int):
+    """disent's own EncoderConv64 / DecoderConv64 (the β-VAE of disent 0.8), same loss and Adam."""
+    from disent.model.ae import DecoderConv64, EncoderConv64
+
+    encoder = EncoderConv64(x_shape=(1, 64, 64), z_size=10, z_multiplier=2)
+    decoder = DecoderConv64(x_shape=(1, 64, 64), z_size=10)
+    return torch_step(batch_size, encoder, encoder, decoder), torch_flops_per_image(
+        encoder, decoder
+    )
+
+
+def torch_step(batch_size: int, encode, encoder, decoder):
+    """A closure running one PyTorch step: Bernoulli (summed) + KL, averaged over the batch."""
     import torch
     from torch import nn
 
     torch.set_num_threads(os.cpu_count() or 1)
-
-    class VAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = nn.Sequential(
-                nn.Conv2d(1, 32, 4, 2, 1),
-                nn.ReLU(),
-                nn.Conv2d(32, 32, 4, 2, 1),
-                nn.ReLU(),
-                nn.Conv2d(32, 64, 2, 2),
-                nn.ReLU(),
-                nn.Conv2d(64, 64, 2, 2),
-                nn.ReLU(),
-                nn.Flatten(),
-                nn.Linear(1024, 256),
-                nn.ReLU(),
-            )
-            self.means, self.log_var = nn.Linear(256, 10), nn.Linear(256, 10)
-            self.decoder = nn.Sequential(
-                nn.Linear(10, 256),
-                nn.ReLU(),
-                nn.Linear(256, 1024),
-                nn.ReLU(),
-                nn.Unflatten(1, (64, 4, 4)),
-                nn.ConvTranspose2d(64, 64, 4, 2, 1),
-                nn.ReLU(),
-                nn.ConvTranspose2d(64, 32, 4, 2, 1),
-                nn.ReLU(),
-                nn.ConvTranspose2d(32, 32, 4, 2, 1),
-                nn.ReLU(),
-                nn.ConvTranspose2d(32, 1, 4, 2, 1),
-            )
-
-        def forward(self, x):
-            h = self.encoder(x)
-            mu, logvar = self.means(h), self.log_var(h)
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-            return self.decoder(z), mu, logvar
-
-    model = VAE()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    params = [*encoder.parameters(), *decoder.parameters()]
+    optimizer = torch.optim.Adam(params, lr=1e-4)
     x = torch.from_numpy(binary_images(batch_size).transpose(0, 3, 1, 2).copy())
 
     def step():
-        logits, mu, logvar = model(x)
+        mu, logvar = encode(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        logits = decoder(z)
         recon = nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum")
         kl = 0.5 * torch.sum(mu**2 + logvar.exp() - logvar - 1)
         loss = (recon + kl) / batch_size
@@ -148,33 +185,33 @@ def main():
         default=pathlib.Path(__file__).parent / "results" / "train_step.json",
     )
     args = parser.parse_args()
-    try:
-        import torch  # noqa: F401
-
-        have_torch = True
-    except ImportError:
-        have_torch = False
+    have_torch = importlib.util.find_spec("torch") is not None
+    have_disent = have_torch and importlib.util.find_spec("disent") is not None
+    if not have_torch:
         print("torch is not installed (pip install torch==2.13.0): disentax only")
+    elif not have_disent:
+        print("disent is not installed (pip install --no-deps disent==0.8.0 lightning): skipped")
 
     result = {"device": jax.devices()[0].device_kind, "flops_per_image": FLOPS_PER_IMAGE}
     for b in args.batches:
-        makers = {
-            "disentax": (disentax_step(b, "subpixel"), b),
-            "disentax_lax_convT": (disentax_step(b, "lax"), b),
+        makers = {  # name -> (step closure, FLOPs per image)
+            "disentax": (disentax_step(b, "subpixel"), FLOPS_PER_IMAGE),
+            "disentax_lax_convT": (disentax_step(b, "lax"), FLOPS_PER_IMAGE),
         }
         if have_torch:
-            makers["torch"] = (torch_step(b), b)
+            makers["torch"] = (torch_vae(b), FLOPS_PER_IMAGE)
+        if have_disent:
+            makers["disent"] = disent_vae(b)
+            result["flops_per_image_disent"] = makers["disent"][1]
         best = {name: 0.0 for name in makers}
         steps = max(2, args.steps * 64 // b)
         for _ in range(args.repeats):  # interleaved; best of each, the shared cores are noisy
-            for name, (make, size) in makers.items():
-                best[name] = max(best[name], images_per_s(make, size, steps))
+            for name, (make, _) in makers.items():
+                best[name] = max(best[name], images_per_s(make, b, steps))
         for name, value in best.items():
             result[f"images_per_s_{name}_b{b}"] = value
-            print(
-                f"batch {b:4d}  {name:20s} {value:8.1f} images/s  "
-                f"{value * FLOPS_PER_IMAGE / 1e9:6.1f} GFLOP/s"
-            )
+            gflops = value * makers[name][1] / 1e9
+            print(f"batch {b:4d}  {name:20s} {value:8.1f} images/s  {gflops:6.1f} GFLOP/s")
         if have_torch:
             result[f"ratio_b{b}"] = best["disentax"] / best["torch"]
             print(f"batch {b:4d}  ratio disentax / torch = {result[f'ratio_b{b}']:.2f}")
