@@ -7,6 +7,7 @@ import pathlib
 import sys
 
 from disentax import config as config_lib
+from disentax.data.commands import add_data_commands, run_data_command
 from disentax.errors import UserError
 
 EPILOG = """examples:
@@ -62,6 +63,7 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="re-evaluate the latest checkpoint of a run")
     e.add_argument("--workdir", type=pathlib.Path, required=True)
     e.add_argument("--distributed", action="store_true")
+    add_data_commands(sub)
     return p
 
 
@@ -87,8 +89,10 @@ def split_overrides(extra: list[str]) -> list[str]:
 def run(argv: list[str]) -> int:
     p = parser()
     args, extra = p.parse_known_args(argv)
-    if args.command == "evaluate" and extra:
-        raise UserError(f"unrecognised arguments for evaluate: {' '.join(extra)}")
+    if args.command in ("evaluate", "data") and extra:
+        raise UserError(f"unrecognised arguments for {args.command}: {' '.join(extra)}")
+    if args.command == "data":
+        return run_data_command(args)
     if args.distributed:
         from disentax.train import parallel
 

@@ -24,8 +24,12 @@ def error_line(capsys):
         (["--config.batch_size=abc"], "config field 'batch_size' needs a int, got 'abc'"),
         (["--config.model=resnet"], "unknown model 'resnet'; known: dlib_conv_vae, tiny_conv_vae"),
         (["--config.objective.name=vqvae"], "unknown objective 'vqvae'; known: beta_vae"),
-        (["--config.dataset=mnist"], "unknown dataset 'mnist'; known: abstract_dsprites_procedural"),
+        (
+            ["--config.dataset=mnist"],
+            "unknown dataset 'mnist'; known: abstract_dsprites_procedural",
+        ),
         (["--config.num_steps=-3"], "'num_steps' must be >= 0"),
+        (["--config.data_sampling=random"], "'data_sampling' must be one of iid, epochs"),
         (["--config", "nowhere.py"], "config 'nowhere.py' is neither a file nor a built-in config"),
         (["--batch_size=3"], "unrecognised argument '--batch_size=3'"),
         (["--config.seed"], "override '--config.seed' has no value"),

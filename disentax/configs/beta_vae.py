@@ -11,6 +11,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.seed = 0
     c.dataset = "dsprites_procedural"
+    c.data_sampling = "iid"  # i.i.d. factors as disentanglement_lib, or "epochs" (shuffled)
     c.model = "dlib_conv_vae"
     c.num_latents = 10
     c.objective = ml_collections.ConfigDict({"name": "beta_vae", "beta": 4.0})

@@ -1,8 +1,12 @@
 """Ground-truth datasets by name: `disentax.data.get("dsprites_procedural")`."""
 
-from disentax.data import dsprites, dsprites_variants, shapes3d, xy  # noqa: F401 (registers)
-from disentax.data.base import DATASETS, GroundTruthDataset
-from disentax.data.pipeline import procedural_batches
+import jax
+import numpy as np
+
+from disentax.data import catalog, dsprites, dsprites_variants, shapes3d, xy  # noqa: F401
+from disentax.data.base import DATASETS, FactorGrid, GroundTruthDataset
+from disentax.data.pipeline import procedural_batches, stored_batches
+from disentax.data.stored import StoredDataset
 from disentax.registry import call_registered
 
 
@@ -11,4 +15,35 @@ def get(name: str, **options) -> GroundTruthDataset:
     return call_registered(DATASETS, name, **options)
 
 
-__all__ = ["DATASETS", "GroundTruthDataset", "get", "procedural_batches"]
+def is_procedural(dataset: GroundTruthDataset) -> bool:
+    """True when images are rendered by a jittable function (on the device, inside jit)."""
+    return not isinstance(dataset, StoredDataset)
+
+
+def sample(dataset: GroundTruthDataset, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
+    """`n` i.i.d. (images `[n, H, W, C]`, factors `[n, K]`) from `key`: rendered under jit for
+    procedural datasets, gathered on the host for stored ones."""
+    factor_key, nuisance_key = jax.random.split(key)
+    if is_procedural(dataset):
+        return _render(dataset, factor_key, nuisance_key, n)
+    factors = np.asarray(dataset.sample_factors(factor_key, n))
+    return jax.numpy.asarray(dataset.observations_from_factors(factors, nuisance_key)), factors
+
+
+@jax.jit(static_argnums=(0, 3))
+def _render(dataset, factor_key, nuisance_key, n):
+    factors = dataset.sample_factors(factor_key, n)
+    return dataset.observations_from_factors(factors, nuisance_key), factors
+
+
+__all__ = [
+    "DATASETS",
+    "FactorGrid",
+    "GroundTruthDataset",
+    "StoredDataset",
+    "get",
+    "is_procedural",
+    "procedural_batches",
+    "sample",
+    "stored_batches",
+]

@@ -36,6 +36,9 @@ POSITIVE_FIELDS = (
 )
 
 
+SAMPLING_MODES = ("iid", "epochs")  # i.i.d. factors (disentanglement_lib) or shuffled epochs
+
+
 @dataclasses.dataclass(frozen=True)
 class RunKeys:
     """Independent streams derived from the seed: init, train (per step), data (per step), eval."""
@@ -84,9 +87,19 @@ class Run:
 
     @functools.cached_property
     def batch_fn(self) -> Callable[[int], dict]:
-        """step -> the global batch of that step, sharded over `data`."""
-        return data.procedural_batches(
-            self.dataset, self.config.batch_size, self.keys.data, parallel.batch_sharded(self.mesh)
+        """step -> the global batch of that step, sharded over `data`: rendered on the device for
+        procedural datasets with i.i.d. sampling, gathered on the host otherwise."""
+        sharding = parallel.batch_sharded(self.mesh)
+        if data.is_procedural(self.dataset) and self.config.data_sampling == "iid":
+            return data.procedural_batches(
+                self.dataset, self.config.batch_size, self.keys.data, sharding
+            )
+        return data.stored_batches(
+            self.dataset,
+            self.config.batch_size,
+            self.config.seed,
+            mode=self.config.data_sampling,
+            sharding=sharding,
         )
 
 
@@ -135,6 +148,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
         value = functools.reduce(lambda c, k: c[k], name.split("."), config)
         if value <= 0:
             raise UserError(f"config field {name!r} must be positive, got {value}")
+    if config.data_sampling not in SAMPLING_MODES:
+        raise UserError(
+            f"config field 'data_sampling' must be one of {', '.join(SAMPLING_MODES)}, "
+            f"got {config.data_sampling!r}"
+        )
     if not 0 <= config.seed < 2**32:
         raise UserError(f"config field 'seed' must be in [0, 2**32), got {config.seed}")
     if config.num_steps < 0:

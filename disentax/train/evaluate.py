@@ -7,41 +7,31 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from disentax import metrics, viz
+from disentax import data, metrics, viz
 from disentax.train.build import Run
 from disentax.train.state import TrainState
 
 
 def representation(run: Run, params, key: jax.Array, num_samples: int, batch_size: int):
     """Mean representation mu(x) of `num_samples` images: codes `[N, L]`, factors `[N, K]`."""
-
-    @jax.jit
-    def encode(params, step):
-        factor_key, nuisance_key = jax.random.split(jax.random.fold_in(key, step))
-        factors = run.dataset.sample_factors(factor_key, batch_size)
-        x = run.dataset.observations_from_factors(factors, nuisance_key)
-        mu, _ = run.model.apply({"params": params}, x, method=run.model.encode)
-        return mu, factors
-
-    num_batches = -(-num_samples // batch_size)
-    codes, factors = zip(*(encode(params, i) for i in range(num_batches)), strict=True)
-    return (np.concatenate(codes)[:num_samples], np.concatenate(factors)[:num_samples])
+    encode = jax.jit(lambda p, x: run.model.apply({"params": p}, x, method=run.model.encode)[0])
+    codes, factors = [], []
+    for i in range(-(-num_samples // batch_size)):
+        x, f = data.sample(run.dataset, jax.random.fold_in(key, i), batch_size)
+        codes.append(encode(params, x))
+        factors.append(f)
+    return np.concatenate(codes)[:num_samples], np.concatenate(factors)[:num_samples]
 
 
 def held_out_losses(run: Run, params, key: jax.Array, num_batches: int = 4) -> dict[str, float]:
     """The objective's metrics averaged over `num_batches` fresh batches of the train batch size."""
-
-    @jax.jit
-    def losses(params, i):
-        factor_key, nuisance_key, loss_key = jax.random.split(jax.random.fold_in(key, i), 3)
-        factors = run.dataset.sample_factors(factor_key, run.config.batch_size)
-        batch = {
-            "image": run.dataset.observations_from_factors(factors, nuisance_key),
-            "factors": factors,
-        }
-        return run.loss_fn(params, batch, loss_key, step=0)[1]
-
-    values = jax.device_get([losses(params, i) for i in range(num_batches)])
+    losses = jax.jit(lambda p, batch, rng: run.loss_fn(p, batch, rng, step=0)[1])
+    values = []
+    for i in range(num_batches):
+        data_key, loss_key = jax.random.split(jax.random.fold_in(key, i))
+        x, f = data.sample(run.dataset, data_key, run.config.batch_size)
+        values.append(losses(params, {"image": x, "factors": f}, loss_key))
+    values = jax.device_get(values)
     return {k: float(np.mean([v[k] for v in values])) for k in values[0]}
 
 
@@ -49,9 +39,7 @@ def pictures(run: Run, params, key: jax.Array, workdir: pathlib.Path) -> None:
     """`reconstructions.png` (originals over reconstructions) and `traversals.png` (row l sweeps
     z_l over `linspace(-r, r, steps)` from the first image's mean code)."""
     ev = run.config.eval
-    factor_key, nuisance_key = jax.random.split(key)
-    factors = run.dataset.sample_factors(factor_key, ev.num_images)
-    x = run.dataset.observations_from_factors(factors, nuisance_key)
+    x, _ = data.sample(run.dataset, key, ev.num_images)
     apply = jax.jit(lambda p, x: run.model.apply({"params": p}, x))
     decode = jax.jit(lambda p, z: run.model.apply({"params": p}, z, method=run.model.decode))
     logits, aux = apply(params, x)
@@ -64,12 +52,8 @@ def pictures(run: Run, params, key: jax.Array, workdir: pathlib.Path) -> None:
     z = jnp.tile(aux["mu"][0], (num_latents, ev.traversal_steps, 1))
     z = z.at[jnp.arange(num_latents), :, jnp.arange(num_latents)].set(values)
     images = jax.nn.sigmoid(decode(params, z.reshape(-1, num_latents)))
-    viz.save_png(
-        workdir / "traversals.png",
-        viz.image_grid(
-            np.asarray(images).reshape(num_latents, ev.traversal_steps, *images.shape[1:])
-        ),
-    )
+    grid = np.asarray(images).reshape(num_latents, ev.traversal_steps, *images.shape[1:])
+    viz.save_png(workdir / "traversals.png", viz.image_grid(grid))
 
 
 def evaluate(

@@ -115,3 +115,9 @@ def test_bad_objective_hyperparameter_lists_allowed(tmp_path):
     config.objective.gamma = 1.0
     with pytest.raises(UserError, match="hyperparameters are beta"):
         train(config, tmp_path / "run", progress=False)
+
+
+def test_epoch_sampling_trains_through_the_host_pipeline(tmp_path):
+    config = tiny_config(data_sampling="epochs", num_steps=4)
+    metrics = train(config, tmp_path / "run", progress=False)
+    assert metrics["step"] == 4 and np.isfinite(metrics["train/loss"])
