@@ -16,34 +16,25 @@ POSITIONS = np.linspace(0.0, 1.0, 32, dtype=np.float32)
 ELLIPSE_ASPECT = 2.0  # major / minor axis; the major axis is the square's side
 
 
-def _heart_polygon(num_vertices: int = 64) -> np.ndarray:
-    """The curve x = 16 sin³t, y = 13 cos t - 5 cos 2t - 2 cos 3t - cos 4t as `[V, 2]` vertices.
-
-    y is flipped to point down (lobes on top in the image), the area centroid is moved to the
-    origin and the wider extent is scaled to 1.
-    """
-    t = np.linspace(0.0, 2 * np.pi, num_vertices, endpoint=False)
-    x = 16 * np.sin(t) ** 3
-    y = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
-    cross = x * np.roll(y, -1) - np.roll(x, -1) * y
-    area = cross.sum() / 2
-    cx = ((x + np.roll(x, -1)) * cross).sum() / (6 * area)
-    cy = ((y + np.roll(y, -1)) * cross).sum() / (6 * area)
-    extent = max(np.ptp(x), np.ptp(y))
-    return (np.stack([x - cx, y - cy], axis=1) / extent).astype(np.float32)
+def _heart_frame(resolution: int = 2001) -> tuple[float, float, float]:
+    """(extent, x0, y0) of the implicit heart (x² + y² − 1)³ − x²y³ ≤ 0 (y up): its larger
+    extent and its area centroid, measured once on a fine grid."""
+    axis = np.linspace(-1.5, 1.5, resolution)
+    x, y = np.meshgrid(axis, axis)
+    inside = (x**2 + y**2 - 1) ** 3 - x**2 * y**3 <= 0
+    extent = max(np.ptp(x[inside]), np.ptp(y[inside]))
+    return float(extent), float(x[inside].mean()), float(y[inside].mean())
 
 
-HEART = _heart_polygon()
+HEART_EXTENT, HEART_X0, HEART_Y0 = _heart_frame()
 
 
-def _inside_polygon(u: jax.Array, v: jax.Array, polygon_Vx2: jax.Array) -> jax.Array:
-    """Even-odd rule: a point is inside when a ray towards +u crosses an odd number of edges."""
-    x0, y0 = polygon_Vx2[:, 0], polygon_Vx2[:, 1]
-    x1, y1 = jnp.roll(x0, -1), jnp.roll(y0, -1)
-    u, v = u[..., None], v[..., None]
-    straddles = (y0 > v) != (y1 > v)
-    x_cross = x0 + (v - y0) * (x1 - x0) / jnp.where(y1 == y0, 1.0, y1 - y0)
-    return (jnp.sum(straddles & (u < x_cross), axis=-1) % 2) == 1
+def inside_heart(u: jax.Array, v: jax.Array) -> jax.Array:
+    """(x² + y² − 1)³ − x²y³ ≤ 0 with x = E·u + x0, y = y0 − E·v: the implicit heart (lobes up
+    in the image, v pointing down), area centroid at the origin, larger extent 1 in (u, v)."""
+    x = HEART_EXTENT * u + HEART_X0
+    y = HEART_Y0 - HEART_EXTENT * v
+    return (x**2 + y**2 - 1) ** 3 - x**2 * y**3 <= 0
 
 
 def render(
@@ -65,7 +56,8 @@ def render(
     `orientation` radians about `c` (clockwise on screen, as Love2D's rotate). With
     `(u, v) = R(-orientation) (p - c)` the shapes (`shape` = 0, 1, 2) are:
     square `max(|u|, |v|) <= s/2`; ellipse `(u / (s/2))² + (v / (s/4))² <= 1` (aspect 2:1, major
-    axis along x); heart, the 64-vertex polygon `s * HEART` (width s, area centroid at c).
+    axis along x); heart, the implicit heart `inside_heart(u / s, v / s)` (larger extent s, area
+    centroid at c).
     `shape` may be traced: all three masks are computed and one is selected.
 
     `base_size` and `margin` default to values that make sprites look like dSprites (a scale-1
@@ -82,7 +74,7 @@ def render(
     u, v = cos * dx + sin * dy, -sin * dx + cos * dy
     square = jnp.maximum(jnp.abs(u), jnp.abs(v)) <= s / 2
     ellipse = (u / (s / 2)) ** 2 + (v * ELLIPSE_ASPECT / (s / 2)) ** 2 <= 1
-    heart = _inside_polygon(u / s, v / s, jnp.asarray(HEART))
+    heart = inside_heart(u / s, v / s)
     return jnp.stack([square, ellipse, heart])[shape].astype(jnp.float32)
 
 
@@ -92,6 +84,10 @@ class ProceduralDSprites(FactorGrid):
     """Binary 64×64 square/ellipse/heart sprites on the dSprites factor grid (737,280 images).
 
     A procedural stand-in, not the real data: see `render` for the geometry and its options.
+
+    Orientation is identifiable only up to each shape's symmetry, as in dSprites: θ and θ + 90°
+    render alike for a square, θ and θ + 180° for an ellipse, and only θ and θ + 360° for a heart
+    (orientation indices 0 and 39 are 0 and 2π: the same image for every shape).
     """
 
     base_size: float = 0.25
