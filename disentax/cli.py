@@ -11,7 +11,7 @@ from disentax.data.commands import add_data_commands, run_data_command
 from disentax.errors import UserError
 
 EPILOG = """examples:
-  disentax train                                   # beta_vae on dsprites_procedural, ~5 min on CPU
+  disentax train                                   # beta_vae on dsprites_procedural, ~3 min on CPU
   disentax train --config beta_vae:tiny --workdir /tmp/tiny
   disentax train --config experiments/x/config.py:small --config.objective.beta=8 \\
                  --config.num_steps=1000

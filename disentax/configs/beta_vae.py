@@ -26,9 +26,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         }
     )
     c.batch_size = 64
-    c.num_steps = 300
-    c.log_every_steps = 25
-    c.checkpoint_every_steps = 100
+    c.num_steps = 1000
+    c.log_every_steps = 50
+    c.checkpoint_every_steps = 250
     c.keep_checkpoints = 3
     c.async_checkpoints = True
     c.eval = ml_collections.ConfigDict(

@@ -9,12 +9,11 @@ in the same process, and the ratio pipeline / step is printed (the goal: â‰¥ 20Ã
 """
 
 import argparse
-import json
-import pathlib
 import tempfile
 import time
 
 import jax
+from common import add_out_argument, write_result
 
 from disentax import config as config_lib
 from disentax import data
@@ -65,11 +64,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--stored-limit", type=int, default=8)
-    parser.add_argument(
-        "--out",
-        type=pathlib.Path,
-        default=pathlib.Path(__file__).parent / "results" / "data_pipeline.json",
-    )
+    add_out_argument(parser, "data_pipeline")
     args = parser.parse_args()
     result = {"device": jax.devices()[0].device_kind, "batch": args.batch}
     step = step_rate(64)
@@ -87,9 +82,7 @@ def main():
         f"{'stored path (dsprites, packed bits)':40s} {rate:10.0f} images/s  "
         f"{rate / step:6.1f}x the step"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result))
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,11 @@ in well under 5 minutes on one H100/H200.
 import argparse
 import dataclasses
 import functools
-import json
-import pathlib
 import time
 
 import jax
 import jax.numpy as jnp
+from common import add_out_argument, write_result
 
 from disentax import config as config_lib
 from disentax import metrics
@@ -104,9 +103,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--members", type=int, nargs="+", default=[8, 32])
-    parser.add_argument(
-        "--out", type=pathlib.Path, default=pathlib.Path(__file__).parent / "results" / "gpu.json"
-    )
+    add_out_argument(parser, "gpu")
     args = parser.parse_args()
     kind = jax.devices()[0].device_kind
     result = {"device": kind, "backend": jax.default_backend(), "jax": jax.__version__}
@@ -135,9 +132,7 @@ def main():
         f"{result['mig_10k_x50_vmapped_s'] * 1e3:.1f} ms",
         flush=True,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result))
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

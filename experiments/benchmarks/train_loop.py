@@ -9,12 +9,12 @@ interval, progress bar) over the same steps from the same state, and the step's 
 """
 
 import argparse
-import json
 import pathlib
 import tempfile
 import time
 
 import jax
+from common import add_out_argument, write_result
 
 from disentax import config as config_lib
 from disentax.train import build
@@ -64,11 +64,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument(
-        "--out",
-        type=pathlib.Path,
-        default=pathlib.Path(__file__).parent / "results" / "train_loop.json",
-    )
+    add_out_argument(parser, "train_loop")
     args = parser.parse_args()
 
     config = config_lib.load_config("beta_vae")
@@ -98,9 +94,7 @@ def main():
         f"step throughput: {result['images_per_s_b64']:.0f} images/s at batch 64, "
         f"{result['images_per_s_b256']:.0f} at batch 256"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result))
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

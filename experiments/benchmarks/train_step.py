@@ -12,13 +12,12 @@ ends with one JSON line (also written to --out). torch is optional: `pip install
 import argparse
 import dataclasses
 import importlib.util
-import json
 import os
-import pathlib
 import time
 
 import jax
 import numpy as np
+from common import add_out_argument, write_result
 
 from disentax import config as config_lib
 from disentax.train import build
@@ -179,11 +178,7 @@ def main():
     parser.add_argument("--batches", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--out",
-        type=pathlib.Path,
-        default=pathlib.Path(__file__).parent / "results" / "train_step.json",
-    )
+    add_out_argument(parser, "train_step")
     args = parser.parse_args()
     have_torch = importlib.util.find_spec("torch") is not None
     have_disent = have_torch and importlib.util.find_spec("disent") is not None
@@ -215,9 +210,7 @@ def main():
         if have_torch:
             result[f"ratio_b{b}"] = best["disentax"] / best["torch"]
             print(f"batch {b:4d}  ratio disentax / torch = {result[f'ratio_b{b}']:.2f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result))
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":
