@@ -109,6 +109,10 @@ class MetricLog:
         if step % self.every == 0 or step == last_step:
             self.flush(step)
 
+    def add_all(self, steps_and_metrics: list, last_step: int) -> None:
+        for step, metrics in steps_and_metrics:
+            self.add(step, metrics, last_step)
+
     def flush(self, step: int) -> None:
         now, since = time.perf_counter(), self.clock[1]
         means = {f"train/{k}": v / self.count for k, v in self.sums.items()}
@@ -182,18 +186,20 @@ def _run_steps(
         dynamic_ncols=True,
     )
     log = MetricLog(writer, config.log_every_steps, config.batch_size, bar)
-    pending = []  # (step, device metrics) not yet fetched: fetched once per log interval
+    pending, ready = [], []  # device metrics of this log interval, and of the last one
     with bar:
         for step in range(start, last):
             state, metrics = step_fn(state, batches(step))
+            if ready:  # fetched only now, with the next step already queued on the device
+                log.add_all(jax.device_get(ready), last)
+                ready = []
             pending.append((step + 1, metrics))
-            save = (step + 1) % config.checkpoint_every_steps == 0 or step + 1 == last
-            if save or (step + 1) % config.log_every_steps == 0:
-                for done, values in jax.device_get(pending):
-                    log.add(done, values, last)
+            if (step + 1) % config.checkpoint_every_steps == 0 or step + 1 == last:
+                log.add_all(jax.device_get(pending), last)  # checked finite before saving
                 pending = []
-            if save:  # the state is checked finite up to here (non-finite steps never apply)
                 checkpointer.save(step + 1, state)
+            elif (step + 1) % config.log_every_steps == 0:
+                pending, ready = [], pending
             bar.update(1)
             for hook in hooks:
                 hook(step + 1)
