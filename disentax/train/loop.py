@@ -151,7 +151,7 @@ def train(
     state = checkpointer.restore_latest(fresh := run.init_state()) or fresh
     writer = ScalarWriter(workdir)
     try:
-        state, train_metrics = _run_steps(run, state, checkpointer, writer, hooks, progress)
+        state, train_metrics = run_steps(run, state, checkpointer, writer, hooks, progress)
         checkpointer.wait()
         return evaluate(run, state, workdir, train_metrics or previous_train_metrics(workdir))
     except TrainingDiverged as e:
@@ -166,14 +166,19 @@ def train(
         writer.close()
 
 
-def _run_steps(
+def run_steps(
     run: Run,
     state,
     checkpointer: Checkpointer,
     writer: ScalarWriter,
     hooks: Sequence[Hook],
     progress: bool,
-):
+) -> tuple:
+    """Steps `state` to `config.num_steps`: (final state, the last logged `train/...` means).
+
+    Metrics are fetched once per log interval, after the next step is queued; at checkpoint
+    steps they are fetched and checked before the save, so a saved state is always finite.
+    """
     config = run.config
     start, last = int(state.step), config.num_steps
     step_fn, batches = run.step_fn, run.batch_fn

@@ -19,7 +19,7 @@ from common import add_out_argument, write_result
 from disentax import config as config_lib
 from disentax.train import build
 from disentax.train.checkpoint import Checkpointer
-from disentax.train.loop import _run_steps
+from disentax.train.loop import run_steps
 from disentax.train.writer import ScalarWriter
 
 
@@ -44,7 +44,7 @@ def full_loop(run, steps: int) -> float:
         )
         writer = ScalarWriter(pathlib.Path(tmp))
         start = time.perf_counter()
-        state, _ = _run_steps(run, state, checkpointer, writer, hooks=(), progress=True)
+        state, _ = run_steps(run, state, checkpointer, writer, hooks=(), progress=True)
         checkpointer.wait()
         elapsed = time.perf_counter() - start
         checkpointer.close()
