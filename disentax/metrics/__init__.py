@@ -6,5 +6,14 @@ from disentax.metrics.modularity import modularity, modularity_from_mutual_info
 from disentax.metrics.sap import sap
 from disentax.metrics.unsupervised import unsupervised
 
-__all__ = ["discrete_entropy", "discrete_mutual_info", "histogram_discretize", "mig"]
-__all__ += ["irs", "modularity", "modularity_from_mutual_info", "sap", "unsupervised"]
+__all__ = [
+    "discrete_entropy",
+    "discrete_mutual_info",
+    "histogram_discretize",
+    "irs",
+    "mig",
+    "modularity",
+    "modularity_from_mutual_info",
+    "sap",
+    "unsupervised",
+]

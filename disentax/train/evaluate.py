@@ -62,15 +62,22 @@ def evaluate(
     workdir: pathlib.Path,
     train_metrics: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """Writes `metrics.json` (final train losses, `eval/` losses, `eval/mig`) and pictures."""
+    """Writes `metrics.json` (final train losses, `eval/` losses, MIG, modularity, IRS and the
+    unsupervised scores of the mean representation) and the pictures."""
     ev = run.config.eval
     params = state.params
     keys = [jax.random.fold_in(run.keys.eval, i) for i in range(3)]
     codes, factors = representation(run, params, keys[0], ev.num_samples, ev.batch_size)
     results = {"step": int(state.step), **(train_metrics or {})}
     results.update({f"eval/{k}": v for k, v in held_out_losses(run, params, keys[1]).items()})
-    mig = metrics.mig(jnp.asarray(codes), jnp.asarray(factors), num_bins=ev.num_bins)
-    results.update({f"eval/{k}": float(v) for k, v in mig.items()})
+    codes, factors = jnp.asarray(codes), jnp.asarray(factors)
+    scores = {
+        **metrics.mig(codes, factors, num_bins=ev.num_bins),
+        **metrics.modularity(codes, factors, num_bins=ev.num_bins),
+        **metrics.irs(codes, factors, num_bins=ev.num_bins),
+        **metrics.unsupervised(codes, num_bins=ev.num_bins),
+    }
+    results.update({f"eval/{k}": float(v) for k, v in scores.items()})
     if jax.process_index() == 0:
         pictures(run, params, keys[2], workdir)
         (workdir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -21,6 +21,9 @@ def test_run_leaves_every_artifact(finished_run):
     saved = json.loads((workdir / "metrics.json").read_text())
     assert saved == pytest.approx(metrics)
     for key in (
+        "eval/modularity",
+        "eval/irs",
+        "eval/gaussian_total_correlation",
         "train/loss",
         "train/loss/kl",
         "train/loss/reconstruction",
