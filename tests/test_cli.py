@@ -23,7 +23,10 @@ def error_line(capsys):
         ),
         (["--config.batch_size=abc"], "config field 'batch_size' needs a int, got 'abc'"),
         (["--config.model=resnet"], "unknown model 'resnet'; known: dlib_conv_vae, tiny_conv_vae"),
-        (["--config.objective.name=vqvae"], "unknown objective 'vqvae'; known: beta_vae"),
+        (
+            ["--config.objective.name=vqvae"],
+            "unknown objective 'vqvae'; known: ae, annealed_vae, beta_tc_vae, beta_vae",
+        ),
         (
             ["--config.dataset=mnist"],
             "unknown dataset 'mnist'; known: abstract_dsprites_procedural",
