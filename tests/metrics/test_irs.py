@@ -4,19 +4,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from metric_cases import identity_case, ref_discretize, structured_case
 
 from disentax.errors import UserError
 from disentax.metrics import irs
 
 # --- reference: disentanglement_lib utils.py / irs.py, on [N, columns] arrays, in float64 ---
-
-
-def ref_discretize(codes, num_bins=20):
-    x = np.asarray(codes, np.float64)
-    out = np.zeros(x.shape, np.int64)
-    for i in range(x.shape[1]):
-        out[:, i] = np.digitize(x[:, i], np.histogram(x[:, i], num_bins)[1][:-1])
-    return out
 
 
 def ref_scalable_disentanglement_score(gen_factors, latents, diff_quantile=0.99):
@@ -50,33 +43,6 @@ def ref_irs(codes, factors, diff_quantile=0.99, num_bins=20):
 
 
 # --- fixtures ---
-
-
-def structured_case(seed, n=2000, label_sets=((0, 1, 2, 3), (3, 7, 100), (-5, 2, 9, 11, 40))):
-    """Factors with arbitrary label values; codes = noisy (non-)monotone maps of them + nuisance."""
-    rng = np.random.default_rng(seed)
-    factors = np.stack([rng.choice(np.array(s), size=n) for s in label_sets], axis=1)
-    ranks = np.stack(
-        [np.searchsorted(np.sort(s), factors[:, k]) for k, s in enumerate(label_sets)], axis=1
-    ).astype(np.float64)
-    codes = np.stack(
-        [
-            ranks[:, 0] + 0.3 * rng.normal(size=n),
-            np.sin(2.0 * ranks[:, 1]) + 0.2 * rng.normal(size=n),
-            np.exp(0.5 * ranks[:, 2]) + rng.normal(size=n),
-            ranks[:, 0] + ranks[:, 2] + 0.5 * rng.normal(size=n),
-            rng.normal(size=n),
-            rng.standard_t(2, size=n),
-        ],
-        axis=1,
-    )
-    return codes.astype(np.float32), factors.astype(np.int32)
-
-
-def identity_case(n=3000, seed=0):
-    """disentanglement_lib's IdentityObservationsData: 10 factors valued 1..10, obs = factors."""
-    factors = np.random.default_rng(seed).integers(1, 11, size=(n, 10)).astype(np.int32)
-    return factors.astype(np.float32), factors
 
 
 # --- parity with the reference ---

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.linalg
+from metric_cases import ref_discretize, structured_case
 from sklearn.metrics import mutual_info_score
 
 from disentax.errors import UserError
@@ -18,14 +19,6 @@ KEYS = (
 )
 
 # --- reference: disentanglement_lib utils.py / unsupervised_metrics.py, in float64 ---
-
-
-def ref_discretize(codes, num_bins=20):
-    x = np.asarray(codes, np.float64)
-    out = np.zeros(x.shape, np.int64)
-    for i in range(x.shape[1]):
-        out[:, i] = np.digitize(x[:, i], np.histogram(x[:, i], num_bins)[1][:-1])
-    return out
 
 
 def ref_unsupervised(codes, num_bins=20):
@@ -64,27 +57,6 @@ def ref_kl_gaussians(mean_0, cov_0, mean_1, cov_1, k):
 
 
 # --- fixtures ---
-
-
-def structured_case(seed, n=2000, label_sets=((0, 1, 2, 3), (3, 7, 100), (-5, 2, 9, 11, 40))):
-    """Factors with arbitrary label values; codes = noisy (non-)monotone maps of them + nuisance."""
-    rng = np.random.default_rng(seed)
-    factors = np.stack([rng.choice(np.array(s), size=n) for s in label_sets], axis=1)
-    ranks = np.stack(
-        [np.searchsorted(np.sort(s), factors[:, k]) for k, s in enumerate(label_sets)], axis=1
-    ).astype(np.float64)
-    codes = np.stack(
-        [
-            ranks[:, 0] + 0.3 * rng.normal(size=n),
-            np.sin(2.0 * ranks[:, 1]) + 0.2 * rng.normal(size=n),
-            np.exp(0.5 * ranks[:, 2]) + rng.normal(size=n),
-            ranks[:, 0] + ranks[:, 2] + 0.5 * rng.normal(size=n),
-            rng.normal(size=n),
-            rng.standard_t(2, size=n),
-        ],
-        axis=1,
-    )
-    return codes.astype(np.float32), factors.astype(np.int32)
 
 
 def correlated_case(seed, n=2000, num_codes=5):
