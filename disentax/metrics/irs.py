@@ -8,9 +8,7 @@ from jax import lax
 
 from disentax.errors import UserError
 from disentax.metrics.mig import (
-    _as_float_codes,
-    _require_2d,
-    _require_same_n,
+    _codes_and_factors,
     _tree_sum,
     histogram_discretize,
 )
@@ -31,20 +29,11 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20):
     inactive codes are masked, and `num_active_dims` counts the active ones (disentanglement_lib
     reports the sum of the active codes' values there, a bug).
     """
-    codes, factors = _as_float_codes(codes, num_bins), jnp.asarray(factors)
-    _require_2d("factors", factors)
-    _require_same_n("codes", codes, "factors", factors)
+    codes, factors = _codes_and_factors("irs", codes, factors, num_bins)
     if not isinstance(diff_quantile, int | float) or not 0.0 <= diff_quantile <= 1.0:
         raise UserError(
             f"diff_quantile must be a Python float in [0, 1] (static under jit), "
             f"got {diff_quantile!r}"
-        )
-    if codes.shape[0] < 1:
-        raise UserError("irs needs at least one sample, got N = 0")
-    if codes.shape[1] < 1 or factors.shape[1] < 1:
-        raise UserError(
-            f"irs needs at least one code and one factor, got codes of shape {codes.shape} "
-            f"and factors of shape {factors.shape}"
         )
     return _irs(codes, histogram_discretize(factors, num_bins), float(diff_quantile), num_bins)
 

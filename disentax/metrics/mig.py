@@ -32,6 +32,22 @@ def _as_float_codes(codes, num_bins):
     return codes if jnp.issubdtype(codes.dtype, jnp.floating) else codes.astype(jnp.float32)
 
 
+def _codes_and_factors(metric, codes, factors, num_bins, min_codes=1):
+    """Checks `codes` `[N, L]` (L >= min_codes) and `factors` `[N, K]` (K >= 1), N >= 1, with
+    one-line `UserError`s naming `metric`; returns them as (float codes, factors) arrays."""
+    codes, factors = _as_float_codes(codes, num_bins), jnp.asarray(factors)
+    _require_2d("factors", factors)
+    _require_same_n("codes", codes, "factors", factors)
+    if codes.shape[0] < 1:
+        raise UserError(f"{metric} needs at least one sample, got N = 0")
+    if codes.shape[1] < min_codes or factors.shape[1] < 1:
+        raise UserError(
+            f"{metric} needs at least {min_codes} code dimension(s) and one factor, got codes "
+            f"of shape {codes.shape} and factors of shape {factors.shape}"
+        )
+    return codes, factors
+
+
 def histogram_discretize(codes, num_bins: int = 20):
     """Bin each code into `num_bins` equal-width bins over its sample range: `[N, L] -> int32`.
 
@@ -141,13 +157,7 @@ def mig(codes, factors, *, num_bins: int = 20):
     are left out, K⁺ = {k : H(v_k) > 0}, and MIG = 0 when every factor is constant.
     Jittable (`num_bins` static) and vmappable over a leading population axis.
     """
-    codes, factors = _as_float_codes(codes, num_bins), jnp.asarray(factors)
-    _require_2d("factors", factors)
-    _require_same_n("codes", codes, "factors", factors)
-    if codes.shape[0] < 1:
-        raise UserError("mig needs at least one sample, got N = 0")
-    if codes.shape[1] < 2:
-        raise UserError(f"mig needs at least 2 code dimensions L, got codes of shape {codes.shape}")
+    codes, factors = _codes_and_factors("mig", codes, factors, num_bins, min_codes=2)
     return _mig(codes, factors, num_bins)
 
 

@@ -7,9 +7,8 @@ import jax.numpy as jnp
 
 from disentax.errors import UserError
 from disentax.metrics.mig import (
-    _as_float_codes,
+    _codes_and_factors,
     _require_2d,
-    _require_same_n,
     _tree_sum,
     discrete_mutual_info,
     histogram_discretize,
@@ -54,16 +53,7 @@ def modularity(codes, factors, *, num_bins: int = 20):
     disentanglement_lib's `compute_modularity_explicitness` (explicitness is not computed).
     Jittable (`num_bins` static) and vmappable over a leading population axis.
     """
-    codes, factors = _as_float_codes(codes, num_bins), jnp.asarray(factors)
-    _require_2d("factors", factors)
-    _require_same_n("codes", codes, "factors", factors)
-    if codes.shape[0] < 1:
-        raise UserError("modularity needs at least one sample, got N = 0")
-    if codes.shape[1] < 1 or factors.shape[1] < 1:
-        raise UserError(
-            f"modularity needs at least one code and one factor, got codes of shape "
-            f"{codes.shape} and factors of shape {factors.shape}"
-        )
+    codes, factors = _codes_and_factors("modularity", codes, factors, num_bins)
     return _modularity(codes, factors, num_bins)
 
 
