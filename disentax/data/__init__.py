@@ -5,7 +5,7 @@ import numpy as np
 
 from disentax.data import catalog, dsprites, dsprites_variants, shapes3d, xy  # noqa: F401
 from disentax.data.base import DATASETS, FactorGrid, GroundTruthDataset
-from disentax.data.pipeline import procedural_batches, stored_batches
+from disentax.data.pipeline import procedural_batches, sample_procedural, stored_batches
 from disentax.data.stored import StoredDataset
 from disentax.registry import call_registered
 
@@ -23,17 +23,14 @@ def is_procedural(dataset: GroundTruthDataset) -> bool:
 def sample(dataset: GroundTruthDataset, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
     """`n` i.i.d. (images `[n, H, W, C]`, factors `[n, K]`) from `key`: rendered under jit for
     procedural datasets, gathered on the host for stored ones."""
-    factor_key, nuisance_key = jax.random.split(key)
     if is_procedural(dataset):
-        return _render(dataset, factor_key, nuisance_key, n)
+        return _sample_on_device(dataset, key, n)
+    factor_key, nuisance_key = jax.random.split(key)
     factors = np.asarray(dataset.sample_factors(factor_key, n))
     return jax.numpy.asarray(dataset.observations_from_factors(factors, nuisance_key)), factors
 
 
-@jax.jit(static_argnums=(0, 3))
-def _render(dataset, factor_key, nuisance_key, n):
-    factors = dataset.sample_factors(factor_key, n)
-    return dataset.observations_from_factors(factors, nuisance_key), factors
+_sample_on_device = jax.jit(sample_procedural, static_argnums=(0, 2))
 
 
 __all__ = [

@@ -10,6 +10,14 @@ from disentax.data.base import GroundTruthDataset
 from disentax.errors import UserError
 
 
+def sample_procedural(dataset: GroundTruthDataset, key: jax.Array, n: int):
+    """`n` i.i.d. (images `[n, H, W, C]`, factors `[n, K]`) from `key`: factors from one half of
+    the split key, nuisances from the other. Pure and jittable (`n` static)."""
+    factor_key, nuisance_key = jax.random.split(key)
+    factors = dataset.sample_factors(factor_key, n)
+    return dataset.observations_from_factors(factors, nuisance_key), factors
+
+
 def procedural_batches(
     dataset: GroundTruthDataset,
     batch_size: int,
@@ -20,12 +28,8 @@ def procedural_batches(
     trains, rendered on the device inside one jit (output placed with `sharding`)."""
 
     def batch(step):
-        factor_key, nuisance_key = jax.random.split(jax.random.fold_in(key, step))
-        factors = dataset.sample_factors(factor_key, batch_size)
-        return {
-            "image": dataset.observations_from_factors(factors, nuisance_key),
-            "factors": factors,
-        }
+        images, factors = sample_procedural(dataset, jax.random.fold_in(key, step), batch_size)
+        return {"image": images, "factors": factors}
 
     return jax.jit(batch, out_shardings=sharding)
 

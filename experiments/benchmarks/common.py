@@ -1,8 +1,13 @@
-"""What every benchmark script shares: its `--out` argument and how it writes its JSON result."""
+"""What the benchmark scripts share: the β-VAE run they time, `--out`, and the JSON result."""
 
 import argparse
+import dataclasses
 import json
 import pathlib
+
+from disentax import config as config_lib
+from disentax.train import Run, build
+from disentax.train.build import bind_objective
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 
@@ -21,3 +26,12 @@ def write_result(out: pathlib.Path, result: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
+
+
+def beta_vae_run(batch_size: int, transposed_conv: str = "subpixel") -> Run:
+    """The default β-VAE config's run at `batch_size`, its decoder in the given formulation."""
+    config = config_lib.load_config("beta_vae")
+    config.batch_size = batch_size
+    run = build(config)
+    model = run.model.clone(transposed_conv=transposed_conv)
+    return dataclasses.replace(run, model=model, loss_fn=bind_objective(config.objective, model))

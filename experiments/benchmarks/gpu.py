@@ -11,18 +11,15 @@ in well under 5 minutes on one H100/H200.
 """
 
 import argparse
-import dataclasses
 import functools
 import time
 
 import jax
 import jax.numpy as jnp
-from common import add_out_argument, write_result
+from common import add_out_argument, beta_vae_run, write_result
 
-from disentax import config as config_lib
 from disentax import metrics
-from disentax.train import TrainState, build, train_step
-from disentax.train.build import bind_objective
+from disentax.train import TrainState, train_step
 
 FLOPS_PER_IMAGE = 83_407_872  # counted from the layer shapes in train_step.py
 # Dense peaks in FLOP/s (vendor data sheets, SXM parts): (fp32 non-tensor, bf16 tensor).
@@ -46,16 +43,8 @@ def timed(fn, *args, repeats: int = 10) -> float:
     return best
 
 
-def make_run(batch_size: int, transposed_conv: str):
-    config = config_lib.load_config("beta_vae")
-    config.batch_size = batch_size
-    run = build(config)
-    model = run.model.clone(transposed_conv=transposed_conv)
-    return dataclasses.replace(run, model=model, loss_fn=bind_objective(config.objective, model))
-
-
 def single_model(batch_size: int, transposed_conv: str) -> float:
-    run = make_run(batch_size, transposed_conv)
+    run = beta_vae_run(batch_size, transposed_conv)
     state, batch = run.init_state(), run.batch_fn(0)
     step = jax.jit(functools.partial(train_step, loss_fn=run.loss_fn))
     return batch_size / timed(lambda s: step(s, batch)[0], state)
@@ -63,7 +52,7 @@ def single_model(batch_size: int, transposed_conv: str) -> float:
 
 def population(members: int, batch_size: int) -> float:
     """Images/s of all members together, one vmapped step over stacked states and batches."""
-    run = make_run(batch_size, "subpixel")
+    run = beta_vae_run(batch_size, "subpixel")
     states = jax.jit(jax.vmap(functools.partial(init_state, run)))(jnp.arange(members))
     ds = run.dataset
 

@@ -10,18 +10,13 @@ ends with one JSON line (also written to --out). torch is optional: `pip install
 """
 
 import argparse
-import dataclasses
 import importlib.util
 import os
 import time
 
 import jax
 import numpy as np
-from common import add_out_argument, write_result
-
-from disentax import config as config_lib
-from disentax.train import build
-from disentax.train.build import bind_objective
+from common import add_out_argument, beta_vae_run, write_result
 
 # (multiply-adds per image) of each layer: output pixels × taps × in × out / stride² for ConvT.
 LAYER_MACS = {
@@ -49,11 +44,7 @@ def binary_images(batch_size: int, seed: int = 0) -> np.ndarray:
 
 def disentax_step(batch_size: int, transposed_conv: str):
     """A closure running one jitted, donated train step of the default β-VAE config."""
-    config = config_lib.load_config("beta_vae")
-    config.batch_size = batch_size
-    run = build(config)
-    model = run.model.clone(transposed_conv=transposed_conv)
-    run = dataclasses.replace(run, model=model, loss_fn=bind_objective(config.objective, model))
+    run = beta_vae_run(batch_size, transposed_conv)
     state = [run.init_state()]
     batch = jax.device_put({"image": binary_images(batch_size)})
 
