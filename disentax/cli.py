@@ -62,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     e = sub.add_parser("evaluate", help="re-evaluate the latest checkpoint of a run")
     e.add_argument("--workdir", type=pathlib.Path, required=True)
+    e.add_argument(
+        "--metrics",
+        metavar="NAMES",
+        help="comma-separated metrics to compute, e.g. mig,dci (default: the run's "
+        "eval.metrics; an unknown name lists the known ones)",
+    )
     e.add_argument("--distributed", action="store_true")
     add_data_commands(sub)
     return p
@@ -100,7 +106,7 @@ def run(argv: list[str]) -> int:
     if args.command == "evaluate":
         from disentax.train import evaluate_workdir
 
-        print_metrics(evaluate_workdir(args.workdir))
+        print_metrics(evaluate_workdir(args.workdir, args.metrics))
         return 0
     config = config_lib.load_config(args.config)
     config_lib.apply_overrides(config, split_overrides(extra))

@@ -33,7 +33,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.async_checkpoints = True
     c.eval = ml_collections.ConfigDict(
         {
+            "metrics": "mig,modularity,irs,unsupervised",
+            "representations": "mean,sampled",  # disentanglement_lib scores both
+            "every_steps": 0,  # also evaluate every this many steps (0: at the end only)
             "num_samples": 10_000,
+            "num_test_samples": 5_000,  # held-out samples of the split metrics (SAP, DCI)
             "batch_size": 500,
             "num_bins": 20,
             "num_images": 8,
@@ -51,6 +55,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.log_every_steps = 4
         c.checkpoint_every_steps = 4
         c.eval.num_samples = 256
+        c.eval.num_test_samples = 128
         c.eval.batch_size = 64
     elif arg == "full":
         c.num_steps = 300_000

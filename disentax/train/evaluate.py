@@ -1,5 +1,7 @@
-"""End-of-run evaluation: held-out losses, MIG of the mean representation, and pictures."""
+"""Evaluation of a run: held-out losses, the configured metrics of its mean and sampled
+representations (as disentanglement_lib scores both), and pictures."""
 
+import functools
 import json
 import pathlib
 
@@ -7,20 +9,94 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from disentax import data, metrics, viz
+from disentax import data, viz
+from disentax.errors import UserError
+from disentax.metrics import suite
 from disentax.train.build import Run
 from disentax.train.state import TrainState
 
+REPRESENTATIONS = ("mean", "sampled")
 
-def representation(run: Run, params, key: jax.Array, num_samples: int, batch_size: int):
-    """Mean representation mu(x) of `num_samples` images: codes `[N, L]`, factors `[N, K]`."""
-    encode = jax.jit(lambda p, x: run.model.apply({"params": p}, x, method=run.model.encode)[0])
-    codes, factors = [], []
+
+@functools.partial(jax.jit, static_argnames=("model", "kind"))
+def codes(params, images, key, *, model, kind: str):
+    """The representation `kind` of `images [B, H, W, C]`: "mean" is the encoder's `mu` (`z` for
+    a deterministic encoder); "sampled" is z = mu + exp(logvar / 2)·ε with ε ~ N(0, I) drawn from
+    `key` folded with the images' checksum, so every batch gets its own noise."""
+    _, aux = model.apply({"params": params}, images)
+    mean = aux["mu"] if "mu" in aux else aux["z"]
+    if kind == "mean":
+        return mean
+    checksum = jax.lax.bitcast_convert_type(jnp.sum(images * 1e3), jnp.uint32)
+    eps = jax.random.normal(jax.random.fold_in(key, checksum), mean.shape, mean.dtype)
+    return mean + jnp.exp(0.5 * aux["logvar"]) * eps
+
+
+def representation_kinds(run: Run, params) -> tuple[str, ...]:
+    """The kinds named in `eval.representations` that the model has ("sampled" needs a
+    Gaussian encoder: an aux `logvar`)."""
+    kinds = tuple(k.strip() for k in run.config.eval.representations.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in REPRESENTATIONS]
+    if unknown or not kinds:
+        raise UserError(
+            f"config field 'eval.representations' takes a comma-separated subset of "
+            f"{', '.join(REPRESENTATIONS)}, got {run.config.eval.representations!r}"
+        )
+    x = jnp.zeros((1, *run.dataset.observation_shape), jnp.float32)
+    aux = jax.eval_shape(lambda p: run.model.apply({"params": p}, x)[1], params)
+    return tuple(k for k in kinds if k == "mean" or "logvar" in aux)
+
+
+def representation(run: Run, params, key: jax.Array, num_samples: int, kinds=("mean",)):
+    """`num_samples` i.i.d. images encoded: ({kind: codes `[N, L]`}, factors `[N, K]`)."""
+    batch_size = run.config.eval.batch_size
+    codes_by_kind = {k: [] for k in kinds}
+    factors = []
     for i in range(-(-num_samples // batch_size)):
-        x, f = data.sample(run.dataset, jax.random.fold_in(key, i), batch_size)
-        codes.append(encode(params, x))
+        data_key, noise_key = jax.random.split(jax.random.fold_in(key, i))
+        x, f = data.sample(run.dataset, data_key, batch_size)
+        for kind in kinds:
+            codes_by_kind[kind].append(codes(params, x, noise_key, model=run.model, kind=kind))
         factors.append(f)
-    return np.concatenate(codes)[:num_samples], np.concatenate(factors)[:num_samples]
+    return (
+        {k: np.concatenate(v)[:num_samples] for k, v in codes_by_kind.items()},
+        np.concatenate(factors)[:num_samples],
+    )
+
+
+def metric_scores(run: Run, params, key: jax.Array, names=None) -> dict[str, float]:
+    """`eval/<metric>` (mean representation) and `eval/sampled/<metric>` for the metrics `names`
+    (default `eval.metrics`): sample metrics on `eval.num_samples` images, split metrics also on
+    `eval.num_test_samples` held-out ones, interventional ones through the representation."""
+    ev = run.config.eval
+    names = suite.parse_names(names or ev.metrics)
+    kinds = representation_kinds(run, params)
+    train_key, test_key, noise_key, metric_key = jax.random.split(key, 4)
+    needs = suite.needs(names)
+    inputs = {kind: {} for kind in kinds}
+    if needs & {suite.SAMPLE, suite.CODES, suite.SPLIT}:
+        by_kind, factors = representation(run, params, train_key, ev.num_samples, kinds)
+        for kind in kinds:
+            inputs[kind].update(codes=by_kind[kind], factors=factors)
+    if suite.SPLIT in needs:
+        by_kind, factors = representation(run, params, test_key, ev.num_test_samples, kinds)
+        for kind in kinds:
+            inputs[kind].update(test_codes=by_kind[kind], test_factors=factors)
+    if suite.INTERVENTIONAL in needs:
+        for kind in kinds:
+            inputs[kind].update(
+                dataset=run.dataset,
+                representation_fn=functools.partial(
+                    codes, params, key=noise_key, model=run.model, kind=kind
+                ),
+                rng=metric_key,
+            )
+    results = {}
+    for kind in kinds:
+        prefix = "eval/" if kind == "mean" else f"eval/{kind}/"
+        scores = suite.score(names, num_bins=ev.num_bins, **inputs[kind])
+        results.update({prefix + k: v for k, v in scores.items()})
+    return results
 
 
 def held_out_losses(run: Run, params, key: jax.Array, num_batches: int = 4) -> dict[str, float]:
@@ -47,9 +123,10 @@ def pictures(run: Run, params, key: jax.Array, workdir: pathlib.Path) -> None:
         workdir / "reconstructions.png",
         viz.reconstruction_grid(np.asarray(x), np.asarray(jax.nn.sigmoid(logits))),
     )
-    num_latents = aux["mu"].shape[-1]
+    mean = aux["mu"] if "mu" in aux else aux["z"]
+    num_latents = mean.shape[-1]
     values = jnp.linspace(-ev.traversal_range, ev.traversal_range, ev.traversal_steps)
-    z = jnp.tile(aux["mu"][0], (num_latents, ev.traversal_steps, 1))
+    z = jnp.tile(mean[0], (num_latents, ev.traversal_steps, 1))
     z = z.at[jnp.arange(num_latents), :, jnp.arange(num_latents)].set(values)
     images = jax.nn.sigmoid(decode(params, z.reshape(-1, num_latents)))
     grid = np.asarray(images).reshape(num_latents, ev.traversal_steps, *images.shape[1:])
@@ -61,23 +138,15 @@ def evaluate(
     state: TrainState,
     workdir: pathlib.Path,
     train_metrics: dict[str, float] | None = None,
+    metric_names=None,
 ) -> dict[str, float]:
-    """Writes `metrics.json` (final train losses, `eval/` losses, MIG, modularity, IRS and the
-    unsupervised scores of the mean representation) and the pictures."""
-    ev = run.config.eval
+    """Writes `metrics.json` (final train losses, `eval/` losses, the metrics `metric_names` —
+    default `eval.metrics` — of each configured representation) and the pictures."""
     params = state.params
     keys = [jax.random.fold_in(run.keys.eval, i) for i in range(3)]
-    codes, factors = representation(run, params, keys[0], ev.num_samples, ev.batch_size)
     results = {"step": int(state.step), **(train_metrics or {})}
     results.update({f"eval/{k}": v for k, v in held_out_losses(run, params, keys[1]).items()})
-    codes, factors = jnp.asarray(codes), jnp.asarray(factors)
-    scores = {
-        **metrics.mig(codes, factors, num_bins=ev.num_bins),
-        **metrics.modularity(codes, factors, num_bins=ev.num_bins),
-        **metrics.irs(codes, factors, num_bins=ev.num_bins),
-        **metrics.unsupervised(codes, num_bins=ev.num_bins),
-    }
-    results.update({f"eval/{k}": float(v) for k, v in scores.items()})
+    results.update(metric_scores(run, params, keys[0], metric_names))
     if jax.process_index() == 0:
         pictures(run, params, keys[2], workdir)
         (workdir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

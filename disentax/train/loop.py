@@ -15,7 +15,7 @@ from disentax import config as config_lib
 from disentax.errors import UserError
 from disentax.train.build import Run, build
 from disentax.train.checkpoint import Checkpointer
-from disentax.train.evaluate import evaluate
+from disentax.train.evaluate import evaluate, metric_scores
 from disentax.train.writer import ScalarWriter
 
 # Fields a run may change between restarts: they do not change the numbers it computes.
@@ -153,7 +153,9 @@ def train(
     try:
         state, train_metrics = run_steps(run, state, checkpointer, writer, hooks, progress)
         checkpointer.wait()
-        return evaluate(run, state, workdir, train_metrics or previous_train_metrics(workdir))
+        results = evaluate(run, state, workdir, train_metrics or previous_train_metrics(workdir))
+        writer.write(results["step"], {k: v for k, v in results.items() if k.startswith("eval/")})
+        return results
     except TrainingDiverged as e:
         checkpointer.wait()
         kept = max(checkpointer.steps(), default=None)
@@ -178,6 +180,8 @@ def run_steps(
 
     Metrics are fetched once per log interval, after the next step is queued; at checkpoint
     steps they are fetched and checked before the save, so a saved state is always finite.
+    Every `eval.every_steps` steps (before the last) the `eval.metrics` are written too; they use
+    the eval keys only, so they do not change the training numbers.
     """
     config = run.config
     start, last = int(state.step), config.num_steps
@@ -205,6 +209,10 @@ def run_steps(
                 checkpointer.save(step + 1, state)
             elif (step + 1) % config.log_every_steps == 0:
                 pending, ready = [], pending
+            every = config.eval.every_steps
+            if every and (step + 1) % every == 0 and step + 1 < last:
+                key = jax.random.fold_in(run.keys.eval, step + 1)
+                writer.write(step + 1, metric_scores(run, state.params, key))
             bar.update(1)
             for hook in hooks:
                 hook(step + 1)
@@ -219,8 +227,9 @@ def previous_train_metrics(workdir: pathlib.Path) -> dict[str, float]:
     return {k: v for k, v in json.loads(path.read_text()).items() if k.startswith("train/")}
 
 
-def evaluate_workdir(workdir: str | pathlib.Path) -> dict[str, float]:
-    """Re-evaluates the latest checkpoint of the run in `workdir` with its saved config."""
+def evaluate_workdir(workdir: str | pathlib.Path, metric_names=None) -> dict[str, float]:
+    """Re-evaluates the latest checkpoint of the run in `workdir` with its saved config, on the
+    metrics `metric_names` ("mig,dci" or a list; default: the config's `eval.metrics`)."""
     workdir = pathlib.Path(workdir)
     path = workdir / CONFIG_FILE
     if not path.exists():
@@ -233,4 +242,4 @@ def evaluate_workdir(workdir: str | pathlib.Path) -> dict[str, float]:
         checkpointer.close()
     if state is None:
         raise UserError(f"{workdir / CHECKPOINT_DIR} holds no readable checkpoint")
-    return evaluate(run, state, workdir, previous_train_metrics(workdir))
+    return evaluate(run, state, workdir, previous_train_metrics(workdir), metric_names)

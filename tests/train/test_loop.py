@@ -1,5 +1,6 @@
 import json
 import logging
+import shutil
 import struct
 
 import jax.numpy as jnp
@@ -23,7 +24,9 @@ def test_run_leaves_every_artifact(finished_run):
     for key in (
         "eval/modularity",
         "eval/irs",
-        "eval/gaussian_total_correlation",
+        "eval/unsupervised/gaussian_total_correlation",
+        "eval/sampled/mig",
+        "eval/sampled/irs",
         "train/loss",
         "train/loss/kl",
         "train/loss/reconstruction",
@@ -68,10 +71,22 @@ def test_finished_run_is_not_retrained_and_evaluate_reproduces(run_copy):
     assert evaluate_workdir(workdir) == pytest.approx(before)
 
 
-def test_extending_num_steps_resumes(run_copy):
+def test_extending_num_steps_resumes_and_periodic_evals_change_no_number(run_copy, tmp_path):
     _, workdir = run_copy
-    metrics = train(tiny_config(num_steps=16), workdir, progress=False)
-    assert metrics["step"] == 16
+    evaluated = tmp_path / "evaluated"
+    shutil.copytree(workdir, evaluated)
+    plain = train(tiny_config(num_steps=16), workdir, progress=False)
+    config = tiny_config(num_steps=16, **{"eval.every_steps": 2, "eval.metrics": "mig,irs"})
+    with_evals = train(config, evaluated, progress=False)
+    assert plain["step"] == with_evals["step"] == 16
+    for key in ("train/loss", "eval/loss", "eval/mig", "eval/sampled/mig"):
+        assert with_evals[key] == plain[key]
+    scalars = {}
+    for events in evaluated.glob("events.out.tfevents.*"):
+        for tag, steps in read_scalars(events).items():
+            scalars.setdefault(tag, []).extend(steps)
+    # 12: the first run's final evaluation; 14: periodic; 16: final.
+    assert sorted(scalars["eval/mig"]) == sorted(scalars["eval/sampled/irs"]) == [12, 14, 16]
 
 
 def test_different_config_refused_then_archived_with_force(run_copy):

@@ -1,0 +1,111 @@
+"""Metrics by name: one call scores a representation with any subset of the metric suite.
+
+Three kinds of metric take three kinds of input; `score` feeds each what it needs:
+- sample metrics take `codes [N, L]` and `factors [N, K]` (MIG, modularity, IRS, InfoMEC) or the
+  codes alone (the unsupervised scores);
+- split metrics also take a held-out `test_codes [M, L]`, `test_factors [M, K]` (SAP, DCI,
+  modularity + explicitness);
+- interventional metrics draw their own samples from a ground-truth dataset through a
+  representation function `images [B, H, W, C] -> codes [B, L]` (BetaVAE and FactorVAE scores).
+"""
+
+import dataclasses
+from collections.abc import Callable
+
+import jax
+import numpy as np
+
+from disentax import metrics
+from disentax.errors import UserError
+from disentax.registry import Registry
+
+SAMPLE, CODES, SPLIT, INTERVENTIONAL = "sample", "codes", "split", "interventional"
+
+
+@dataclasses.dataclass(frozen=True)
+class SuiteMetric:
+    """`fn` and the `kind` of input it takes; `binned` metrics also take `num_bins`."""
+
+    fn: Callable
+    kind: str
+    binned: bool = False
+
+
+SUITE = Registry("metric")
+SUITE.register("mig", SuiteMetric(metrics.mig, SAMPLE, binned=True))
+SUITE.register("modularity", SuiteMetric(metrics.modularity, SAMPLE, binned=True))
+SUITE.register("irs", SuiteMetric(metrics.irs, SAMPLE, binned=True))
+SUITE.register("unsupervised", SuiteMetric(metrics.unsupervised, CODES, binned=True))
+SUITE.register("sap", SuiteMetric(metrics.sap, SPLIT))
+
+
+def parse_names(names: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """ "mig, dci" or ["mig", "dci"] -> ("mig", "dci"), each checked against the suite."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",")]
+    names = tuple(n for n in names if n)
+    if not names:
+        raise UserError(f"no metric named; choose from: {', '.join(SUITE.names())}")
+    for name in names:
+        SUITE.get(name)
+    return names
+
+
+def needs(names) -> set[str]:
+    """The kinds of input the metrics `names` take."""
+    return {SUITE.get(n).kind for n in parse_names(names)}
+
+
+def flat_name(metric: str, key: str) -> str:
+    """A result's name: the metric's own name for its headline value (`mig`), `metric/key`
+    for the others (`dci/completeness`)."""
+    return key if key == metric else f"{metric}/{key}"
+
+
+def score(
+    names,
+    *,
+    codes=None,
+    factors=None,
+    test_codes=None,
+    test_factors=None,
+    dataset=None,
+    representation_fn: Callable | None = None,
+    rng: jax.Array | None = None,
+    num_bins: int = 20,
+) -> dict[str, float]:
+    """`{flat_name(metric, key): value}` for every metric in `names`, as Python floats.
+
+    Pass the inputs the chosen metrics need (`needs(names)` says which); a missing one is a
+    `UserError` naming the metric that wanted it.
+    """
+    results = {}
+    for name in parse_names(names):
+        metric = SUITE.get(name)
+        kwargs = {"num_bins": num_bins} if metric.binned else {}
+        if metric.kind == CODES:
+            _require(name, codes=codes)
+            out = metric.fn(codes, **kwargs)
+        elif metric.kind == SAMPLE:
+            _require(name, codes=codes, factors=factors)
+            out = metric.fn(codes, factors, **kwargs)
+        elif metric.kind == SPLIT:
+            _require(
+                name,
+                codes=codes,
+                factors=factors,
+                test_codes=test_codes,
+                test_factors=test_factors,
+            )
+            out = metric.fn(codes, factors, test_codes, test_factors, **kwargs)
+        else:
+            _require(name, dataset=dataset, representation_fn=representation_fn, rng=rng)
+            out = metric.fn(dataset, representation_fn, jax.random.fold_in(rng, len(results)))
+        results.update({flat_name(name, k): float(np.asarray(v)) for k, v in out.items()})
+    return results
+
+
+def _require(metric: str, **inputs) -> None:
+    missing = [k for k, v in inputs.items() if v is None]
+    if missing:
+        raise UserError(f"metric {metric!r} needs {', '.join(missing)}, which were not given")
