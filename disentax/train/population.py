@@ -177,7 +177,7 @@ class Population:
                 for m in range(self.size)
             ]
             members, alive, metrics = (
-                jax.tree.map(lambda *xs: jnp.stack(xs), *parts) for parts in zip(*outs)
+                jax.tree.map(lambda *xs: jnp.stack(xs), *parts) for parts in zip(*outs, strict=True)
             )
             return PopulationState(members, alive), metrics
 

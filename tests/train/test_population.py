@@ -45,7 +45,7 @@ def test_each_member_ends_as_if_trained_alone(strategy, alone_states):
     for m, expected in enumerate(alone_states):
         got = population.member(pop, m)
         assert int(got.step) == STEPS
-        for a, b in zip(jax.tree.leaves(got.params), jax.tree.leaves(expected.params)):
+        for a, b in zip(jax.tree.leaves(got.params), jax.tree.leaves(expected.params), strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -69,7 +69,7 @@ def test_a_diverging_member_is_frozen_and_the_others_carry_on():
             after_one = jax.tree.map(np.asarray, population.member(pop, 2).params)
     assert pop.alive.tolist() == [True, True, False]
     frozen = population.member(pop, 2)
-    for a, b in zip(jax.tree.leaves(frozen.params), jax.tree.leaves(after_one)):
+    for a, b in zip(jax.tree.leaves(frozen.params), jax.tree.leaves(after_one), strict=True):
         np.testing.assert_array_equal(a, b)
     assert np.isfinite(np.asarray(jax.tree.leaves(population.member(pop, 0).params)[0])).all()
 
