@@ -109,3 +109,50 @@ def _require(metric: str, **inputs) -> None:
     missing = [k for k, v in inputs.items() if v is None]
     if missing:
         raise UserError(f"metric {metric!r} needs {', '.join(missing)}, which were not given")
+
+
+def score_population(
+    names,
+    *,
+    codes,
+    factors=None,
+    test_codes=None,
+    test_factors=None,
+    dataset=None,
+    representation_fns=None,
+    rng: jax.Array | None = None,
+    num_bins: int = 20,
+) -> list[dict[str, float]]:
+    """`score` for M models at once: `codes [M, N, L]` (and `test_codes [M, N', L]`) of the
+    models on the same samples (`factors [N, K]`); each sample, codes and split metric is one
+    `jax.vmap`-ed call over the models; interventional metrics take one representation function
+    per model in `representation_fns` and run per model. Returns one dict per model."""
+    codes = jax.numpy.asarray(codes)
+    if codes.ndim != 3:
+        raise UserError(f"codes of a population must be [M, N, L], got shape {codes.shape}")
+    num_models = codes.shape[0]
+    results = [{} for _ in range(num_models)]
+    for name in parse_names(names):
+        metric = SUITE.get(name)
+        kwargs = {"num_bins": num_bins} if metric.binned else {}
+        if metric.kind == CODES:
+            out = jax.vmap(lambda c, f=metric.fn, kw=kwargs: f(c, **kw))(codes)
+        elif metric.kind == SAMPLE:
+            _require(name, factors=factors)
+            out = jax.vmap(lambda c, f=metric.fn, kw=kwargs: f(c, factors, **kw))(codes)
+        elif metric.kind == SPLIT:
+            _require(name, factors=factors, test_codes=test_codes, test_factors=test_factors)
+            out = jax.vmap(
+                lambda c, t, f=metric.fn, kw=kwargs: f(c, factors, t, test_factors, **kw)
+            )(codes, jax.numpy.asarray(test_codes))
+        else:
+            _require(name, dataset=dataset, representation_fns=representation_fns, rng=rng)
+            per_model = [
+                metric.fn(dataset, fn, jax.random.fold_in(rng, m))
+                for m, fn in enumerate(representation_fns)
+            ]
+            out = {k: np.stack([np.asarray(o[k]) for o in per_model]) for k in per_model[0]}
+        for key, values in out.items():
+            for m, value in enumerate(np.asarray(values).reshape(num_models)):
+                results[m][flat_name(name, key)] = float(value)
+    return results

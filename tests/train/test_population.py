@@ -1,5 +1,7 @@
 """Populations: each member trains exactly as alone; NaN isolation; grouping; bad specs."""
 
+import csv
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,8 +10,9 @@ from conftest import tiny_config
 
 from disentax.errors import UserError
 from disentax.objectives import OBJECTIVES, beta_vae
-from disentax.train import build
+from disentax.train import build, evaluate_workdir
 from disentax.train.population import Population, group
+from disentax.train.sweep import export_member, train_population
 
 STEPS = 3
 
@@ -81,3 +84,28 @@ def test_grouping_and_refused_mixtures():
         Population.create(configs)
     with pytest.raises(UserError, match="needs at least one member"):
         Population.create([])
+
+
+def test_sweep_resumes_exactly_writes_results_and_exports_a_member(tmp_path):
+    configs = [
+        tiny_config(seed=s, num_steps=4, **{"objective.beta": b}) for s, b in ((0, 1.0), (1, 8.0))
+    ]
+    straight = train_population(configs, tmp_path / "straight", progress=False)
+    for c in configs:
+        c.num_steps = 2
+    train_population(configs, tmp_path / "resumed", progress=False)
+    for c in configs:
+        c.num_steps = 4
+    resumed = train_population(configs, tmp_path / "resumed", progress=False)
+    assert [r["train/loss"] for r in resumed] == [r["train/loss"] for r in straight]
+    assert [r["beta"] for r in resumed] == [1.0, 8.0] and all(r["alive"] for r in resumed)
+    for row in resumed:
+        assert 0.0 <= row["eval/mig"] <= 1.0 and np.isfinite(row["eval/sampled/irs"])
+    with (tmp_path / "resumed" / "results.csv").open() as f:
+        table = list(csv.DictReader(f))
+    assert [int(r["seed"]) for r in table] == [0, 1] and "eval/modularity" in table[0]
+    exported = export_member(tmp_path / "resumed", 1, tmp_path / "member1")
+    single = evaluate_workdir(exported)
+    assert single["step"] == 4 and 0.0 <= single["eval/mig"] <= 1.0
+    with pytest.raises(UserError, match="holds another population"):
+        train_population(configs[:1], tmp_path / "resumed", progress=False)

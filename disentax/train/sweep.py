@@ -1,0 +1,206 @@
+"""A population in a workdir: train with checkpoints and exact resume, evaluate every member in
+one vmapped call, write the results table, export a member as a single-model run."""
+
+import csv
+import json
+import logging
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from disentax import config as config_lib
+from disentax import data
+from disentax.errors import UserError
+from disentax.metrics import suite
+from disentax.train.checkpoint import Checkpointer
+from disentax.train.evaluate import codes, representation_kinds
+from disentax.train.loop import CHECKPOINT_DIR, CONFIG_FILE
+from disentax.train.population import Population, PopulationState, non_finite_members
+from disentax.train.writer import ScalarWriter
+
+log = logging.getLogger(__name__)
+
+MEMBERS_FILE = "population.json"
+
+
+def train_population(
+    configs, workdir: str | pathlib.Path, *, strategy: str = "auto", progress: bool = True
+) -> list[dict]:
+    """Trains the members `configs` (one structure, see `population.group`) as one population in
+    `workdir`, resuming from its latest checkpoint, then evaluates them; returns one row per
+    member (member, seed, varying hyperparameters, `alive`, final train metrics, eval metrics),
+    also written to `results.json` and `results.csv`.
+
+    Steps, logging and checkpoint intervals are member 0's. A member that goes NaN/Inf is frozen
+    at its last finite state, reported in the log and in the `alive` column; the others go on.
+    """
+    workdir = pathlib.Path(workdir)
+    population = Population.create(configs, strategy)
+    prepare(population, workdir)
+    config = population.run.config
+    checkpointer = Checkpointer(
+        workdir / CHECKPOINT_DIR,
+        max_to_keep=config.keep_checkpoints,
+        async_save=config.async_checkpoints,
+    )
+    pop = checkpointer.restore_latest(fresh := population.init_state()) or fresh
+    writers = [ScalarWriter(workdir / "members" / str(m)) for m in range(population.size)]
+    start = int(pop.members.step[0])
+    last_metrics = {}
+    try:
+        for step in tqdm(
+            range(start, config.num_steps),
+            initial=start,
+            total=config.num_steps,
+            desc=f"population of {population.size}",
+            disable=not progress,
+        ):
+            alive = np.asarray(pop.alive)
+            pop, metrics = population.step_fn(pop, population.batch_fn(step))
+            done = step + 1
+            if done % config.log_every_steps == 0 or done == config.num_steps:
+                last_metrics = jax.device_get(metrics)
+                frozen = non_finite_members(alive, np.asarray(pop.alive))
+                if frozen:
+                    log.warning("members %s went non-finite at step %d; frozen", frozen, done)
+                for m, writer in enumerate(writers):
+                    writer.write(done, {f"train/{k}": v[m] for k, v in last_metrics.items()})
+            if done % config.checkpoint_every_steps == 0 or done == config.num_steps:
+                checkpointer.save(done, pop)
+        checkpointer.wait()
+    finally:
+        checkpointer.close()
+        for writer in writers:
+            writer.close()
+    rows = population.describe()
+    scores = evaluate_population(population, pop)
+    for m, row in enumerate(rows):
+        row["alive"] = bool(pop.alive[m])
+        row.update({f"train/{k}": float(v[m]) for k, v in last_metrics.items()})
+        row.update(scores[m])
+    write_results(workdir, rows)
+    return rows
+
+
+def prepare(population: Population, workdir: pathlib.Path) -> None:
+    """Creates `workdir` with `population.json`, or checks it holds this population."""
+    path = workdir / MEMBERS_FILE
+    text = population.to_json()
+    if path.exists():
+        before = [config_lib.from_json(json.dumps(c)) for c in json.loads(path.read_text())]
+        now = population.configs
+        same = len(before) == len(now) and all(
+            not config_lib.differing_fields(a, b, ("num_steps",))
+            for a, b in zip(before, now, strict=True)
+        )
+        if not same:
+            raise UserError(
+                f"{workdir} holds another population ({len(before)} members); use another --workdir"
+            )
+    workdir.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+
+
+def evaluate_population(population: Population, pop: PopulationState, names=None) -> list[dict]:
+    """`eval/...` (and `eval/sampled/...`) metrics of every member: each member's codes of the
+    same `eval.num_samples` images (and `eval.num_test_samples` held-out ones), then each metric
+    in one call vmapped over the members (`suite.score_population`)."""
+    run = population.run
+    ev = run.config.eval
+    names = suite.parse_names(names or ev.metrics)
+    needs = suite.needs(names)
+    members = pop.members
+    kinds = representation_kinds(run, population.member(pop, 0).params)
+    all_codes = {
+        kind: jax.jit(
+            jax.vmap(
+                lambda p, x, key, kind=kind: codes(p, x, key, model=run.model, kind=kind),
+                in_axes=(0, None, None),
+            )
+        )
+        for kind in kinds
+    }
+
+    def encode(key, n):
+        parts, factors = {k: [] for k in kinds}, []
+        for i in range(-(-n // ev.batch_size)):
+            data_key, noise_key = jax.random.split(jax.random.fold_in(key, i))
+            x, f = data.sample(run.dataset, data_key, ev.batch_size)
+            for kind in kinds:
+                parts[kind].append(all_codes[kind](members.params, x, noise_key))
+            factors.append(f)
+        return (
+            {k: jnp.concatenate(v, axis=1)[:, :n] for k, v in parts.items()},
+            jnp.concatenate([jnp.asarray(f) for f in factors])[:n],
+        )
+
+    train_key, test_key, metric_key = jax.random.split(run.keys.eval, 3)
+    inputs = {kind: {} for kind in kinds}
+    by_kind, factors = encode(train_key, ev.num_samples)
+    for kind in kinds:
+        inputs[kind].update(codes=by_kind[kind], factors=factors)
+    if suite.SPLIT in needs:
+        by_kind, test_factors = encode(test_key, ev.num_test_samples)
+        for kind in kinds:
+            inputs[kind].update(test_codes=by_kind[kind], test_factors=test_factors)
+    if suite.INTERVENTIONAL in needs:
+        for kind in kinds:
+            inputs[kind].update(
+                dataset=run.dataset,
+                rng=metric_key,
+                representation_fns=[
+                    lambda x, m=m, kind=kind: codes(
+                        population.member(pop, m).params, x, metric_key, model=run.model, kind=kind
+                    )
+                    for m in range(population.size)
+                ],
+            )
+    rows = [{} for _ in range(population.size)]
+    for kind in kinds:
+        prefix = "eval/" if kind == "mean" else f"eval/{kind}/"
+        per_member = suite.score_population(names, num_bins=ev.num_bins, **inputs[kind])
+        for row, scores in zip(rows, per_member, strict=True):
+            row.update({prefix + k: v for k, v in scores.items()})
+    return rows
+
+
+def write_results(workdir: pathlib.Path, rows: list[dict]) -> None:
+    """`results.json` (a list of rows) and `results.csv` (one row per member, all columns)."""
+    (workdir / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with (workdir / "results.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def export_member(workdir: str | pathlib.Path, member: int, destination: str | pathlib.Path):
+    """Writes member `member` of the population in `workdir` as a single-model run directory
+    (`config.json` + its latest checkpoint) that `train`/`evaluate_workdir` accept."""
+    workdir, destination = pathlib.Path(workdir), pathlib.Path(destination)
+    path = workdir / MEMBERS_FILE
+    if not path.exists():
+        raise UserError(f"{workdir} holds no population ({MEMBERS_FILE} is missing)")
+    configs = [config_lib.from_json(json.dumps(c)) for c in json.loads(path.read_text())]
+    if not 0 <= member < len(configs):
+        raise UserError(f"member must be in 0..{len(configs) - 1}, got {member}")
+    population = Population.create(configs, "loop")
+    checkpointer = Checkpointer(workdir / CHECKPOINT_DIR, max_to_keep=1)
+    try:
+        pop = checkpointer.restore_latest(population.init_state())
+    finally:
+        checkpointer.close()
+    if pop is None:
+        raise UserError(f"{workdir / CHECKPOINT_DIR} holds no readable checkpoint")
+    state = population.member(pop, member)
+    destination.mkdir(parents=True, exist_ok=True)
+    (destination / CONFIG_FILE).write_text(config_lib.to_json(configs[member]) + "\n")
+    out = Checkpointer(destination / CHECKPOINT_DIR, max_to_keep=1, async_save=False)
+    try:
+        out.save(int(state.step), state)
+    finally:
+        out.close()
+    return destination
