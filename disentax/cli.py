@@ -60,6 +60,35 @@ def parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--help-config", action="store_true", help="print the config's fields and exit")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    w = sub.add_parser(
+        "sweep",
+        help="train and evaluate many members (seeds x hyperparameters) as populations",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  disentax sweep --config beta_vae:tiny --sweep "seed=0:4 beta=1,4" --workdir /tmp/sweep
+  disentax sweep --config experiments/dlib_unsupervised/config.py:smoke   # its get_sweep()
+""",
+    )
+    w.add_argument(
+        "--config",
+        default=config_lib.DEFAULT_CONFIG,
+        metavar="PATH[:ARG]",
+        help="config file or built-in name; without --sweep its get_sweep(ARG) lists the members",
+    )
+    w.add_argument(
+        "--sweep",
+        metavar="SPEC",
+        help='members as a product, e.g. "seed=0:8 beta=1,2,4,8" (FIELD=a:b or FIELD=v1,v2)',
+    )
+    w.add_argument("--workdir", type=pathlib.Path, help="default: runs/sweep-<config name>")
+    w.add_argument(
+        "--strategy",
+        choices=("auto", "vmap", "loop"),
+        default="auto",
+        help="one vmapped step for all members, or a loop of one compiled step; "
+        "auto: loop on CPU, vmap on accelerators",
+    )
+    w.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     e = sub.add_parser("evaluate", help="re-evaluate the latest checkpoint of a run")
     e.add_argument("--workdir", type=pathlib.Path, required=True)
     e.add_argument(
@@ -99,7 +128,7 @@ def run(argv: list[str]) -> int:
         raise UserError(f"unrecognised arguments for {args.command}: {' '.join(extra)}")
     if args.command == "data":
         return run_data_command(args)
-    if args.distributed:
+    if getattr(args, "distributed", False):
         from disentax.train import parallel
 
         parallel.initialize_distributed()
@@ -108,6 +137,9 @@ def run(argv: list[str]) -> int:
 
         print_metrics(evaluate_workdir(args.workdir, args.metrics))
         return 0
+    name = args.config.replace(".py", "").replace(":", "-").replace(os.sep, "_").strip("_.")
+    if args.command == "sweep":
+        return run_sweep_command(args, split_overrides(extra), name)
     config = config_lib.load_config(args.config)
     config_lib.apply_overrides(config, split_overrides(extra))
     if args.help_config:
@@ -115,10 +147,28 @@ def run(argv: list[str]) -> int:
         return 0
     from disentax.train import train
 
-    name = args.config.replace(".py", "").replace(":", "-").replace(os.sep, "_").strip("_.")
     workdir = args.workdir or pathlib.Path("runs") / name
     print_metrics(train(config, workdir, force=args.force, progress=not args.no_progress))
     print(f"run directory: {workdir}")
+    return 0
+
+
+def run_sweep_command(args, overrides: list[str], name: str) -> int:
+    """`disentax sweep`: members from `--sweep` (a product over the config) or `get_sweep()`,
+    with the `--config.X=V` overrides applied to each."""
+    if args.sweep:
+        config = config_lib.load_config(args.config)
+        config_lib.apply_overrides(config, overrides)
+        configs = config_lib.expand_sweep(config, args.sweep)
+    else:
+        configs = config_lib.load_sweep(args.config)
+        for config in configs:
+            config_lib.apply_overrides(config, overrides)
+    from disentax.train.sweep import run_sweep
+
+    workdir = args.workdir or pathlib.Path("runs") / f"sweep-{name}"
+    rows = run_sweep(configs, workdir, strategy=args.strategy, progress=not args.no_progress)
+    print(f"{len(rows)} members; results: {workdir / 'results.csv'}")
     return 0
 
 

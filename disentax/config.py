@@ -22,6 +22,73 @@ def load_config(spec: str | None = None) -> ml_collections.ConfigDict:
 
     Built-in configs live in `disentax/configs/` and are named without `.py` (e.g. `beta_vae:tiny`).
     """
+    module, path, arg = _config_module(spec)
+    return _call_get_config(module, path, arg)
+
+
+def load_sweep(spec: str) -> list[ml_collections.ConfigDict]:
+    """`PATH[:ARG]` -> `[get_config(a) for a in get_sweep(ARG)]`: the config file's own sweep,
+    `get_sweep(arg)` returning the `get_config` argument of each member."""
+    module, path, arg = _config_module(spec)
+    if not hasattr(module, "get_sweep"):
+        raise UserError(
+            f"config file {str(path)!r} defines no get_sweep(arg); pass --sweep "
+            '"FIELD=VALUES ..." instead'
+        )
+    try:
+        members = list(module.get_sweep(arg or None))
+    except UserError:
+        raise
+    except Exception as e:
+        raise UserError(f"{path.name}: get_sweep({arg!r}) failed: {type(e).__name__}: {e}") from e
+    if not members:
+        raise UserError(f"{path.name}: get_sweep({arg!r}) returned no member")
+    return [_call_get_config(module, path, member) for member in members]
+
+
+def expand_sweep(config: ml_collections.ConfigDict, spec: str) -> list[ml_collections.ConfigDict]:
+    """`"seed=0:8 beta=1,2,4,8"` -> one config per point of the product of the value lists.
+
+    A field is a dotted config field or the name of an `objective` field (`beta` means
+    `objective.beta`); values are `a:b` (the integers a..b-1) or a comma-separated list.
+    """
+    axes = []
+    for token in spec.split():
+        name, sep, values = token.partition("=")
+        if not sep or not name or not values:
+            raise UserError(f"sweep term {token!r} is not of the form FIELD=VALUES")
+        if name not in field_names(config) and f"objective.{name}" in field_names(config):
+            name = f"objective.{name}"
+        if ":" in values:
+            low, _, high = values.partition(":")
+            try:
+                texts = [str(v) for v in range(int(low), int(high))]
+            except ValueError:
+                raise UserError(
+                    f"sweep range {values!r} of {name!r} needs integers, like 0:8"
+                ) from None
+        else:
+            texts = [v for v in values.split(",") if v]
+        if not texts:
+            raise UserError(f"sweep term {token!r} gives no value")
+        set_field(config.copy_and_resolve_references(), name, texts[0])  # checks the name
+        axes.append((name, texts))
+    if not axes:
+        raise UserError('empty sweep; write it like --sweep "seed=0:8 beta=1,2,4,8"')
+    configs = [config]
+    for name, texts in axes:
+        expanded = []
+        for c in configs:
+            for text in texts:
+                member = c.copy_and_resolve_references()
+                set_field(member, name, text)
+                expanded.append(member)
+        configs = expanded
+    return configs
+
+
+def _config_module(spec: str | None):
+    """(imported config module, its path, the argument) of `PATH[:ARG]` or a built-in name."""
     spec = spec or DEFAULT_CONFIG
     path_str, _, arg = spec.partition(":")
     path = pathlib.Path(path_str)
@@ -43,6 +110,10 @@ def load_config(spec: str | None = None) -> ml_collections.ConfigDict:
         ) from e
     if not hasattr(module, "get_config"):
         raise UserError(f"config file {str(path)!r} defines no get_config(arg)")
+    return module, path, arg
+
+
+def _call_get_config(module, path: pathlib.Path, arg: str | None) -> ml_collections.ConfigDict:
     try:
         config = module.get_config(arg or None)
     except UserError:

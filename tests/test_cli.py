@@ -75,3 +75,18 @@ def test_train_then_refuse_other_config_then_evaluate(run_copy, capsys):
     assert "eval/mig" in out and "eval/sampled/mig" in out and "eval/irs" not in out
     assert main(["evaluate", "--workdir", str(workdir), "--metrics", "mig,migg"]) == 2
     assert "unknown metric 'migg'; known: " in error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--sweep", "gamma=1,2"], "unknown config field 'gamma'"),
+        (["--sweep", "seed=4:4"], "sweep term 'seed=4:4' gives no value"),
+        (["--sweep", "seed=a:b"], "sweep range 'a:b' of 'seed' needs integers"),
+        (["--sweep", "beta"], "sweep term 'beta' is not of the form FIELD=VALUES"),
+        ([], "defines no get_sweep(arg); pass --sweep"),
+    ],
+)
+def test_bad_sweeps(args, message, capsys, tmp_path):
+    assert main(["sweep", "--config", "beta_vae:tiny", "--workdir", str(tmp_path), *args]) == 2
+    assert message in error_line(capsys)

@@ -217,9 +217,16 @@ class Population:
         return jax.tree.map(lambda x: x[m], pop.members)
 
     def describe(self) -> list[dict]:
-        """Per member: index, seed and the varying hyperparameters (for result tables)."""
+        """Per member: index, model, objective, dataset, seed and the varying hyperparameters."""
         return [
-            {"member": m, "seed": c.seed, **{n: c.objective[n] for n in self.hparams}}
+            {
+                "member": m,
+                "model": c.model,
+                "objective": c.objective.name,
+                "dataset": c.dataset,
+                "seed": c.seed,
+                **{n: c.objective[n] for n in self.hparams},
+            }
             for m, c in enumerate(self.configs)
         ]
 

@@ -18,7 +18,7 @@ from disentax.metrics import suite
 from disentax.train.checkpoint import Checkpointer
 from disentax.train.evaluate import codes, representation_kinds
 from disentax.train.loop import CHECKPOINT_DIR, CONFIG_FILE
-from disentax.train.population import Population, PopulationState, non_finite_members
+from disentax.train.population import Population, PopulationState, group, non_finite_members
 from disentax.train.writer import ScalarWriter
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,28 @@ def train_population(
         row.update({f"train/{k}": float(v[m]) for k, v in last_metrics.items()})
         row.update(scores[m])
     write_results(workdir, rows)
+    return rows
+
+
+def run_sweep(
+    configs, workdir: str | pathlib.Path, *, strategy: str = "auto", progress: bool = True
+) -> list[dict]:
+    """Trains and evaluates any list of member configs: grouped into as few populations as
+    their structures allow (`population.group`), one per `workdir/group_<g>` (the workdir itself
+    when there is one group); the rows of all members, in the order given, also go to the
+    top-level `results.json` / `results.csv`."""
+    workdir = pathlib.Path(workdir)
+    groups = group(configs)
+    rows = [None] * len(configs)
+    for g, members in enumerate(groups):
+        sub = workdir if len(groups) == 1 else workdir / f"group_{g}"
+        group_rows = train_population(
+            [configs[i] for i in members], sub, strategy=strategy, progress=progress
+        )
+        for i, row in zip(members, group_rows, strict=True):
+            rows[i] = {"member": i, "group": g, **{k: v for k, v in row.items() if k != "member"}}
+    if len(groups) > 1:
+        write_results(workdir, rows)
     return rows
 
 
