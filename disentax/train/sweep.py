@@ -20,6 +20,7 @@ from disentax.train.evaluate import codes, representation_kinds
 from disentax.train.loop import CHECKPOINT_DIR, CONFIG_FILE
 from disentax.train.population import Population, PopulationState, group, non_finite_members
 from disentax.train.writer import ScalarWriter
+from disentax.viz.sweep import plot_sweep
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def run_sweep(
     """Trains and evaluates any list of member configs: grouped into as few populations as
     their structures allow (`population.group`), one per `workdir/group_<g>` (the workdir itself
     when there is one group); the rows of all members, in the order given, also go to the
-    top-level `results.json` / `results.csv`."""
+    top-level `results.json` / `results.csv`, and `plots/` (`viz.sweep.plot_sweep`)."""
     workdir = pathlib.Path(workdir)
     groups = group(configs)
     rows = [None] * len(configs)
@@ -104,6 +105,7 @@ def run_sweep(
             rows[i] = {"member": i, "group": g, **{k: v for k, v in row.items() if k != "member"}}
     if len(groups) > 1:
         write_results(workdir, rows)
+    plot_sweep(rows, workdir)
     return rows
 
 

@@ -12,7 +12,7 @@ from disentax.errors import UserError
 from disentax.objectives import OBJECTIVES, beta_vae
 from disentax.train import build, evaluate_workdir
 from disentax.train.population import Population, group
-from disentax.train.sweep import export_member, train_population
+from disentax.train.sweep import export_member, run_sweep, train_population
 
 STEPS = 3
 
@@ -93,10 +93,10 @@ def test_sweep_resumes_exactly_writes_results_and_exports_a_member(tmp_path):
     straight = train_population(configs, tmp_path / "straight", progress=False)
     for c in configs:
         c.num_steps = 2
-    train_population(configs, tmp_path / "resumed", progress=False)
+    run_sweep(configs, tmp_path / "resumed", progress=False)
     for c in configs:
         c.num_steps = 4
-    resumed = train_population(configs, tmp_path / "resumed", progress=False)
+    resumed = run_sweep(configs, tmp_path / "resumed", progress=False)
     assert [r["train/loss"] for r in resumed] == [r["train/loss"] for r in straight]
     assert [r["beta"] for r in resumed] == [1.0, 8.0] and all(r["alive"] for r in resumed)
     for row in resumed:
@@ -104,6 +104,7 @@ def test_sweep_resumes_exactly_writes_results_and_exports_a_member(tmp_path):
     with (tmp_path / "resumed" / "results.csv").open() as f:
         table = list(csv.DictReader(f))
     assert [int(r["seed"]) for r in table] == [0, 1] and "eval/modularity" in table[0]
+    assert (tmp_path / "resumed" / "plots" / "rank_correlation.png").exists()
     exported = export_member(tmp_path / "resumed", 1, tmp_path / "member1")
     single = evaluate_workdir(exported)
     assert single["step"] == 4 and 0.0 <= single["eval/mig"] <= 1.0
