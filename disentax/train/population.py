@@ -164,22 +164,22 @@ class Population:
 
             return vmapped
 
-        step = jax.jit(self.member_step)
+        def member_in_place(members, alive, batches, hparams, m):
+            take = functools.partial(jax.tree.map, lambda x: x[m])
+            new, keep, metrics = self.member_step(
+                take(members), alive[m], take(batches), take(hparams)
+            )
+            members = jax.tree.map(lambda x, n: x.at[m].set(n), members, new)
+            return members, alive.at[m].set(keep), metrics
+
+        step = jax.jit(member_in_place, donate_argnums=(0, 1))
 
         def looped(pop: PopulationState, batches):
-            outs = [
-                step(
-                    jax.tree.map(lambda x, m=m: x[m], pop.members),
-                    pop.alive[m],
-                    jax.tree.map(lambda x, m=m: x[m], batches),
-                    {k: v[m] for k, v in self.hparams.items()},
-                )
-                for m in range(self.size)
-            ]
-            members, alive, metrics = (
-                jax.tree.map(lambda *xs: jnp.stack(xs), *parts) for parts in zip(*outs, strict=True)
-            )
-            return PopulationState(members, alive), metrics
+            members, alive, outs = pop.members, pop.alive, []
+            for m in range(self.size):
+                members, alive, metrics = step(members, alive, batches, self.hparams, m)
+                outs.append(metrics)
+            return PopulationState(members, alive), jax.tree.map(lambda *xs: jnp.stack(xs), *outs)
 
         return looped
 
