@@ -20,16 +20,16 @@ REPRESENTATIONS = ("mean", "sampled")
 
 @functools.partial(jax.jit, static_argnames=("model", "kind"))
 def codes(params, images, key, *, model, kind: str):
-    """The representation `kind` of `images [B, H, W, C]`: "mean" is the encoder's `mu` (`z` for
-    a deterministic encoder); "sampled" is z = mu + exp(logvar / 2)·ε with ε ~ N(0, I) drawn from
-    `key` folded with the images' checksum, so every batch gets its own noise."""
-    _, aux = model.apply({"params": params}, images)
-    mean = aux["mu"] if "mu" in aux else aux["z"]
+    """The representation `kind` of `images [B, H, W, C]`: "mean" is `model.encode(x)[0]`, the
+    model's deterministic representation (a Gaussian encoder's μ, a quantized latent's values or
+    codes); "sampled" is z = μ + exp(logvar / 2)·ε with ε ~ N(0, I) drawn from `key` folded with
+    the images' checksum, so every batch gets its own noise."""
     if kind == "mean":
-        return mean
+        return model.apply({"params": params}, images, method=model.encode)[0]
+    _, aux = model.apply({"params": params}, images)
     checksum = jax.lax.bitcast_convert_type(jnp.sum(images * 1e3), jnp.uint32)
-    eps = jax.random.normal(jax.random.fold_in(key, checksum), mean.shape, mean.dtype)
-    return mean + jnp.exp(0.5 * aux["logvar"]) * eps
+    eps = jax.random.normal(jax.random.fold_in(key, checksum), aux["mu"].shape, aux["mu"].dtype)
+    return aux["mu"] + jnp.exp(0.5 * aux["logvar"]) * eps
 
 
 def representation_kinds(run: Run, params) -> tuple[str, ...]:
@@ -123,7 +123,7 @@ def pictures(run: Run, params, key: jax.Array, workdir: pathlib.Path) -> None:
         workdir / "reconstructions.png",
         viz.reconstruction_grid(np.asarray(x), np.asarray(jax.nn.sigmoid(logits))),
     )
-    mean = aux["mu"] if "mu" in aux else aux["z"]
+    mean = aux["mu"] if "mu" in aux else aux["z"]  # what the decoder reads
     num_latents = mean.shape[-1]
     values = jnp.linspace(-ev.traversal_range, ev.traversal_range, ev.traversal_steps)
     z = jnp.tile(mean[0], (num_latents, ev.traversal_steps, 1))
