@@ -25,7 +25,7 @@ def error_line(capsys):
         (["--config.model=resnet"], "unknown model 'resnet'; known: dlib_conv_vae"),
         (
             ["--config.objective.name=vqvae"],
-            "unknown objective 'vqvae'; known: ae, ",
+            "unknown objective 'vqvae'; known: ",
         ),
         (
             ["--config.dataset=mnist"],

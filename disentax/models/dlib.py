@@ -1,5 +1,6 @@
-"""disentanglement_lib's `conv_encoder` / `deconv_decoder` Gaussian VAE as one Linen module."""
+"""disentanglement_lib's architectures (conv and FC VAEs, FactorVAE discriminator) in Linen."""
 
+import math
 from collections.abc import Sequence
 
 import flax.linen as nn
@@ -131,3 +132,96 @@ class GaussianVAE(nn.Module):
         else:
             z = mu
         return self.decoder(z), {"z": z, "mu": mu, "logvar": logvar}
+
+
+class FCEncoder(nn.Module):
+    """x `[B, H, W, C]` -> (mu `[B, L]`, logvar `[B, L]`).
+
+    disentanglement_lib `fc_encoder`: flatten, Dense 1200 ReLU, Dense 1200 ReLU, then two linear
+    heads.
+    """
+
+    num_latents: int
+    features: Sequence[int] = (1200, 1200)
+
+    @nn.compact
+    def __call__(self, x):
+        x = x.reshape(x.shape[0], -1)
+        for i, f in enumerate(self.features):
+            x = nn.relu(nn.Dense(f, kernel_init=glorot, name=f"e{i + 1}")(x))
+        mu = nn.Dense(self.num_latents, kernel_init=glorot, name="means")(x)
+        logvar = nn.Dense(self.num_latents, kernel_init=glorot, name="log_var")(x)
+        return mu, logvar
+
+
+class FCDecoder(nn.Module):
+    """z `[B, L]` -> Bernoulli logits `[B, H, W, C]`.
+
+    disentanglement_lib `fc_decoder`: Dense 1200 tanh ×3, then a linear Dense to H·W·C.
+    """
+
+    output_shape: Sequence[int]
+    features: Sequence[int] = (1200, 1200, 1200)
+
+    @nn.compact
+    def __call__(self, z):
+        x = z
+        for i, f in enumerate(self.features):
+            x = nn.tanh(nn.Dense(f, kernel_init=glorot, name=f"d{i + 1}")(x))
+        size = math.prod(self.output_shape)
+        x = nn.Dense(size, kernel_init=glorot, name=f"d{len(self.features) + 1}")(x)
+        return x.reshape(z.shape[0], *self.output_shape)
+
+
+class FCVAE(nn.Module):
+    """`FCEncoder` -> z = mu + exp(logvar / 2) * eps -> `FCDecoder` (disentanglement_lib's
+    `fc_encoder` / `fc_decoder` Gaussian VAE).
+
+    Same contract as `GaussianVAE`: `__call__(x, *, train)` returns `(logits, aux)` with aux keys
+    `z`, `mu`, `logvar`; z is sampled from the `latent` RNG stream when `train=True`, else z = mu.
+    """
+
+    num_latents: int = 10
+    channels: int = 1
+    image_size: int = 64
+    encoder_features: Sequence[int] = (1200, 1200)
+    decoder_features: Sequence[int] = (1200, 1200, 1200)
+
+    def setup(self):
+        self.encoder = FCEncoder(self.num_latents, self.encoder_features)
+        self.decoder = FCDecoder(
+            (self.image_size, self.image_size, self.channels), self.decoder_features
+        )
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode(self, z):
+        return self.decoder(z)
+
+    def __call__(self, x, *, train: bool = False):
+        mu, logvar = self.encoder(x)
+        if train:
+            eps = jax.random.normal(self.make_rng("latent"), mu.shape, mu.dtype)
+            z = mu + jnp.exp(0.5 * logvar) * eps
+        else:
+            z = mu
+        return self.decoder(z), {"z": z, "mu": mu, "logvar": logvar}
+
+
+class FCDiscriminator(nn.Module):
+    """z `[B, L]` -> logits `[B, 2]` (class 0: a sample of q(z), class 1: of Π_j q(z_j)).
+
+    disentanglement_lib `fc_discriminator` (FactorVAE, Kim & Mnih 2018 App. A): flatten, 6 × Dense
+    1000 with leaky ReLU (slope 0.2), then a linear Dense 2.
+    """
+
+    features: Sequence[int] = (1000,) * 6
+    num_classes: int = 2
+
+    @nn.compact
+    def __call__(self, z):
+        x = z.reshape(z.shape[0], -1)
+        for i, f in enumerate(self.features):
+            x = nn.leaky_relu(nn.Dense(f, kernel_init=glorot, name=f"d{i + 1}")(x), 0.2)
+        return nn.Dense(self.num_classes, kernel_init=glorot, name="logits")(x)

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from disentax.models import MODELS, ConvEncoder, DeconvDecoder
+from disentax.models import DISCRIMINATORS, FCVAE, MODELS, ConvEncoder, DeconvDecoder
 
 
 def count(tree):
@@ -120,3 +120,67 @@ def test_decoder_output_is_logits_of_requested_shape():
     dec = DeconvDecoder(output_shape=(64, 64, 3))
     out, _ = dec.init_with_output(jax.random.PRNGKey(0), jnp.ones((2, 10)))
     assert out.shape == (2, 64, 64, 3) and float(out.min()) < 0 < float(out.max())
+
+
+# disentanglement_lib's fully connected architectures, layer by layer (architectures.py).
+FC_ENCODER_PARAMS = dense(64 * 64, 1200) + dense(1200, 1200) + 2 * dense(1200, 10)
+FC_DECODER_PARAMS = dense(10, 1200) + 2 * dense(1200, 1200) + dense(1200, 64 * 64)
+FC_DISCRIMINATOR_PARAMS = dense(10, 1000) + 5 * dense(1000, 1000) + dense(1000, 2)
+
+
+def test_fc_vae_parameter_counts_equal_tf1_originals():
+    model = MODELS.get("dlib_fc_vae")()
+    shapes = jax.eval_shape(model.init, jax.random.PRNGKey(0), jnp.zeros((2, 64, 64, 1)))
+    params = shapes["params"]
+    assert count(params["encoder"]) == FC_ENCODER_PARAMS == 6_381_620
+    assert count(params["decoder"]) == FC_DECODER_PARAMS == 7_814_896
+    assert params["decoder"]["d4"]["kernel"].shape == (1200, 4096)
+
+
+@pytest.fixture(scope="module")
+def dlib_discriminator():
+    disc = DISCRIMINATORS.get("dlib_fc_discriminator")()
+    params = disc.init(jax.random.PRNGKey(0), jnp.zeros((2, 10)))["params"]
+    return disc, params
+
+
+def test_fc_discriminator_matches_tf1_layers(dlib_discriminator):
+    disc, params = dlib_discriminator
+    assert count(params) == FC_DISCRIMINATOR_PARAMS == 5_018_002
+    assert sorted(params) == ["d1", "d2", "d3", "d4", "d5", "d6", "logits"]
+    kernel = params["d3"]["kernel"]
+    limit = np.sqrt(6.0 / (1000 + 1000))  # glorot uniform
+    assert limit * 0.95 < np.abs(kernel).max() <= limit
+    assert all(np.all(params[k]["bias"] == 0) for k in params)
+    # Forward pass against a NumPy transcription: 6 × (Dense, leaky ReLU 0.2), Dense 2.
+    z = np.asarray(jax.random.normal(jax.random.PRNGKey(1), (5, 10)))
+    h = z
+    for k in ["d1", "d2", "d3", "d4", "d5", "d6"]:
+        a = h @ np.asarray(params[k]["kernel"]) + np.asarray(params[k]["bias"])
+        h = np.where(a > 0, a, 0.2 * a)
+    want = h @ np.asarray(params["logits"]["kernel"]) + np.asarray(params["logits"]["bias"])
+    got = disc.apply({"params": params}, jnp.asarray(z))
+    assert got.shape == (5, 2)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_fc_vae_contract_and_activations():
+    model = FCVAE(num_latents=3, channels=3, encoder_features=(8, 8), decoder_features=(8, 8, 8))
+    x = jax.random.uniform(jax.random.PRNGKey(0), (2, 64, 64, 3))
+    params = model.init(jax.random.PRNGKey(1), x)["params"]
+    logits, aux = model.apply({"params": params}, x)
+    assert logits.shape == x.shape
+    assert set(aux) == {"z", "mu", "logvar"} and all(v.shape == (2, 3) for v in aux.values())
+    np.testing.assert_array_equal(aux["z"], aux["mu"])
+    # NumPy transcription: encoder ReLU ×2 on the flattened image; decoder tanh ×3.
+    p = jax.tree.map(np.asarray, params)
+    h = np.asarray(x).reshape(2, -1)
+    for k in ("e1", "e2"):
+        h = np.maximum(h @ p["encoder"][k]["kernel"] + p["encoder"][k]["bias"], 0)
+    mu = h @ p["encoder"]["means"]["kernel"] + p["encoder"]["means"]["bias"]
+    h = mu
+    for k in ("d1", "d2", "d3"):
+        h = np.tanh(h @ p["decoder"][k]["kernel"] + p["decoder"][k]["bias"])
+    want = (h @ p["decoder"]["d4"]["kernel"] + p["decoder"]["d4"]["bias"]).reshape(x.shape)
+    np.testing.assert_allclose(aux["mu"], mu, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(logits, want, rtol=1e-5, atol=1e-5)
