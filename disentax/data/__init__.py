@@ -5,6 +5,12 @@ import numpy as np
 
 from disentax.data import catalog, dsprites, dsprites_variants, shapes3d, xy  # noqa: F401
 from disentax.data.base import DATASETS, FactorGrid, GroundTruthDataset
+from disentax.data.pairs import (
+    procedural_pair_batches,
+    sample_pair_factors,
+    sample_procedural_pairs,
+    stored_pair_batches,
+)
 from disentax.data.pipeline import procedural_batches, sample_procedural, stored_batches
 from disentax.data.stored import StoredDataset
 from disentax.registry import call_registered
@@ -41,6 +47,10 @@ __all__ = [
     "get",
     "is_procedural",
     "procedural_batches",
+    "procedural_pair_batches",
     "sample",
+    "sample_pair_factors",
+    "sample_procedural_pairs",
     "stored_batches",
+    "stored_pair_batches",
 ]

@@ -1,0 +1,86 @@
+"""Ada-GVAE / Ada-ML-VAE on weakly-supervised pairs (Locatello et al. 2020, disentanglement_lib).
+
+Argument: comma-separated `key=value` items and flags, e.g.
+`config.py:model=ada_ml_vae,beta=4,k=1,dataset=shapes3d_procedural,seed=2`:
+- `model`: ada_gvae (default) or ada_ml_vae;
+- `beta` (default 1), the weight of the KL term;
+- `k`: factors changed per pair, 1..K-1, or -1 (default) for k ~ U{1..K-1} per pair;
+- `dynamics`: "dlib" (default: disentanglement_lib's `simple_dynamics`, which resamples 1 or k
+  factors, each uniformly over all its values) or "exact" (exactly k factors changed);
+- `dataset` (default dsprites_procedural), `seed` (default 0);
+- `smoke`: a few steps of `tiny_conv_vae` (tests).
+The rest follows disentanglement_lib's training defaults: batch 64 pairs (128 images), 300,000
+steps, Adam(1e-4, 0.9, 0.999, 1e-8), 10 latents, conv encoder / deconv decoder, Bernoulli loss.
+"""
+
+import ml_collections
+
+from disentax import config as config_lib
+from disentax.errors import UserError
+
+MODELS = ("ada_gvae", "ada_ml_vae")
+KEYS = ("model", "beta", "k", "dynamics", "dataset", "seed")
+
+
+def parse_arg(arg: str | None) -> tuple[dict[str, str], set[str]]:
+    """`"a=1,b=x,smoke"` -> ({"a": "1", "b": "x"}, {"smoke"})."""
+    values, flags = {}, set()
+    for item in (arg or "").split(","):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if sep:
+            values[key] = value
+        elif key:
+            flags.add(key)
+    return values, flags
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+    values, flags = parse_arg(arg)
+    if flags - {"smoke"}:
+        raise UserError(f"unknown flag(s) {', '.join(sorted(flags - {'smoke'}))}; allowed: smoke")
+    if set(values) - set(KEYS):
+        raise UserError(
+            f"unknown key(s) {', '.join(sorted(set(values) - set(KEYS)))}; "
+            f"allowed: {', '.join(KEYS)}"
+        )
+    model = values.get("model", "ada_gvae")
+    if model not in MODELS:
+        raise UserError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
+
+    c = config_lib.load_config("beta_vae:tiny" if "smoke" in flags else "beta_vae")
+    c.dataset = values.get("dataset", "dsprites_procedural")
+    c.seed = _number(values, "seed", 0, int)
+    c.objective = ml_collections.ConfigDict(
+        {"name": model, "beta": _number(values, "beta", 1.0, float)}
+    )
+    c.data_pairs_k = _number(values, "k", -1, int)  # validated against the dataset's K
+    c.data_pairs_dynamics = values.get("dynamics", "dlib")
+    if "smoke" in flags:  # two steps and a minimal evaluation: checks that the run works
+        c.num_steps = 2
+        c.log_every_steps = 1
+        c.checkpoint_every_steps = 2
+        c.eval.metrics = "mig"
+        c.eval.representations = "mean"
+        c.eval.num_samples = 64
+        c.eval.batch_size = 32
+        c.eval.num_images = 2
+        c.eval.traversal_steps = 2
+    else:
+        c.model = "dlib_conv_vae"
+        c.num_latents = 10
+        c.batch_size = 64
+        c.num_steps = 300_000
+        c.log_every_steps = 500
+        c.checkpoint_every_steps = 10_000
+        c.optimizer.learning_rate = 1e-4
+        c.optimizer.b1, c.optimizer.b2, c.optimizer.eps = 0.9, 0.999, 1e-8
+    return c
+
+
+def _number(values: dict[str, str], key: str, default, kind):
+    if key not in values:
+        return default
+    try:
+        return kind(values[key])
+    except ValueError:
+        raise UserError(f"{key} must be a {kind.__name__}, got {values[key]!r}") from None
