@@ -3,13 +3,18 @@
 Three kinds of metric take three kinds of input; `score` feeds each what it needs:
 - sample metrics take `codes [N, L]` and `factors [N, K]` (MIG, modularity, IRS, InfoMEC) or the
   codes alone (the unsupervised scores);
-- split metrics also take a held-out `test_codes [M, L]`, `test_factors [M, K]` (SAP, DCI,
-  modularity + explicitness);
+- split metrics also take a held-out `test_codes [M, L]`, `test_factors [M, K]` (SAP, DCI with
+  gradient-boosted trees or a random forest, modularity + explicitness);
 - interventional metrics draw their own samples from a ground-truth dataset through a
-  representation function `images [B, H, W, C] -> codes [B, L]` (BetaVAE and FactorVAE scores).
+  representation function `images [B, H, W, C] -> codes [B, L]` (BetaVAE and FactorVAE scores,
+  fairness, downstream accuracy).
+Every metric runs at its reference defaults (disentanglement_lib's sample sizes and estimator
+settings; the JAX estimators, `mode="jax"`); call the functions in `disentax.metrics` directly
+for other settings.
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import jax
@@ -36,7 +41,20 @@ SUITE.register("mig", SuiteMetric(metrics.mig, SAMPLE, binned=True))
 SUITE.register("modularity", SuiteMetric(metrics.modularity, SAMPLE, binned=True))
 SUITE.register("irs", SuiteMetric(metrics.irs, SAMPLE, binned=True))
 SUITE.register("unsupervised", SuiteMetric(metrics.unsupervised, CODES, binned=True))
+SUITE.register("infomec", SuiteMetric(metrics.infomec, SAMPLE))
 SUITE.register("sap", SuiteMetric(metrics.sap, SPLIT))
+SUITE.register("dci", SuiteMetric(metrics.dci, SPLIT))
+SUITE.register(
+    "dci_random_forest",
+    SuiteMetric(functools.partial(metrics.dci, estimator="random_forest"), SPLIT),
+)
+SUITE.register(
+    "modularity_explicitness", SuiteMetric(metrics.modularity_explicitness, SPLIT, binned=True)
+)
+SUITE.register("beta_vae_score", SuiteMetric(metrics.beta_vae_score, INTERVENTIONAL))
+SUITE.register("factor_vae_score", SuiteMetric(metrics.factor_vae_score, INTERVENTIONAL))
+SUITE.register("fairness", SuiteMetric(metrics.fairness, INTERVENTIONAL))
+SUITE.register("downstream", SuiteMetric(metrics.downstream, INTERVENTIONAL))
 
 
 def parse_names(names: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:

@@ -1,0 +1,549 @@
+"""Jittable classifiers for the classifier-based metrics: logistic regression, linear SVM, trees."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from disentax.errors import UserError
+
+# --- labels ---
+
+
+def encode_labels(y_train, y_test, num_classes: int):
+    """Labels → class indices 0..C−1 of the sorted distinct training labels: `[N], [M] -> [N], [M]`.
+
+    `num_classes` (static) is the number of distinct training labels; a test label that the
+    training split lacks gets −1, which no classifier predicts.
+    """
+    classes = jnp.unique(y_train, size=num_classes, fill_value=jnp.max(y_train))
+
+    def index(y):
+        i = jnp.clip(jnp.searchsorted(classes, y), 0, num_classes - 1)
+        return jnp.where(classes[i] == y, i, -1).astype(jnp.int32)
+
+    return index(y_train), index(y_test)
+
+
+def _one_hot(y, num_classes):
+    return jax.nn.one_hot(y, num_classes, dtype=jnp.float32)
+
+
+# --- logistic regression ---
+
+
+def fit_logistic_regression(x_NxL, y_N, num_classes: int, *, C=1.0, weight_N=None, steps=12):
+    """L2 logistic regression as sklearn's `LogisticRegression(C=C)` solved to convergence,
+    `-> (W, b)`.
+
+    Minimises C·Σ_n w_n·CE(y_n, softmax(x_n W + b)) + ½‖W‖² (intercept unpenalised) by `steps`
+    Newton steps with backtracking (Armijo, 8 halvings tried at once). For 2 classes it is
+    sklearn's binary model: one column, logits (0, x·W + b); for C > 2 the multinomial model,
+    W `[L, C]`. `weight_N` (default 1) weights samples, e.g. 0 to leave a fold out.
+    """
+    n, dim = x_NxL.shape
+    width = 1 if num_classes == 2 else num_classes
+    targets = _one_hot(y_N, num_classes)
+    weight_N = jnp.ones(n, jnp.float32) if weight_N is None else weight_N
+    a = jnp.concatenate([x_NxL, jnp.ones((n, 1), x_NxL.dtype)], axis=1)  # [N, L + 1]
+    penalty = jnp.concatenate([jnp.full(dim, 1.0 / C), jnp.full(1, 1e-3)])
+    penalty = jnp.tile(penalty, width)  # θ is [C', L + 1] flattened
+
+    def objective(theta):
+        logits = _logits(a, theta.reshape(width, dim + 1).T)
+        cross_entropy = -jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1), axis=-1)
+        return jnp.sum(weight_N * cross_entropy) + 0.5 * jnp.sum(penalty * theta * theta)
+
+    def step(theta, _):
+        p = jax.nn.softmax(_logits(a, theta.reshape(width, dim + 1).T), axis=-1)
+        p = p[:, 1:] if width == 1 else p
+        residual = (p - (targets[:, 1:] if width == 1 else targets)) * weight_N[:, None]
+        grad = (residual.T @ a).reshape(-1) + penalty * theta
+        # Σ_n w_n (diag p_n − p_n p_nᵀ) ⊗ a_n a_nᵀ, as δ_kl Σ p_k a aᵀ − (p ⊗ a)ᵀ(p ⊗ a)
+        wa = a * weight_N[:, None]
+        diagonal = jnp.einsum("nk,na,nb->kab", p, wa, a)
+        outer = (p[:, :, None] * a[:, None, :]).reshape(n, -1)
+        hessian = jax.scipy.linalg.block_diag(*diagonal) - (outer * weight_N[:, None]).T @ outer
+        hessian = hessian + jnp.diag(penalty)
+        direction = -jnp.linalg.solve(hessian, grad)
+        return theta + _armijo(objective, theta, grad, direction) * direction, None
+
+    theta, _ = lax.scan(step, jnp.zeros(width * (dim + 1), jnp.float32), None, length=steps)
+    theta = theta.reshape(width, dim + 1).T
+    return theta[:-1], theta[-1]
+
+
+def _armijo(objective, theta, grad, direction):
+    """The largest of 1, ½, …, 2⁻⁷ meeting Armijo's condition along `direction` (else 0)."""
+    sizes = 0.5 ** jnp.arange(8.0)
+    values = jax.vmap(lambda t: objective(theta + t * direction))(sizes)
+    armijo = values <= objective(theta) + 1e-4 * sizes * (grad @ direction)
+    return jnp.where(jnp.any(armijo), sizes[jnp.argmax(armijo)], 0.0)
+
+
+def _logits(x, W, b=0.0):
+    z = x @ W + b
+    return jnp.concatenate([jnp.zeros_like(z), z], axis=-1) if W.shape[1] == 1 else z
+
+
+def logistic_regression_proba(params, x_NxL):
+    """Class probabilities `[N, C]` of a fitted `fit_logistic_regression` model."""
+    return jax.nn.softmax(_logits(x_NxL, *params), axis=-1)
+
+
+def fit_logistic_regression_cv(x_NxL, y_N, num_classes: int, *, num_cs=10, folds=5, steps=20):
+    """sklearn `LogisticRegressionCV(Cs=num_cs, cv=KFold(folds))` (accuracy scoring), `-> (W, b)`.
+
+    For each C in logspace(−4, 4, num_cs) and each contiguous fold f (sklearn's unshuffled
+    KFold sizes), `fit_logistic_regression` on the other folds scores its accuracy on fold f; the
+    first C with the highest mean accuracy is refitted on all samples.
+    """
+    n = x_NxL.shape[0]
+    sizes = np.full(folds, n // folds) + (np.arange(folds) < n % folds)
+    fold_of = jnp.asarray(np.repeat(np.arange(folds), sizes))
+    cs = jnp.logspace(-4.0, 4.0, num_cs)
+
+    def score(c, fold):
+        held_out = fold_of == fold
+        params = fit_logistic_regression(
+            x_NxL, y_N, num_classes, C=c, weight_N=1.0 - held_out, steps=steps
+        )
+        correct = linear_predict(params, x_NxL) == y_N
+        return jnp.sum(correct * held_out) / jnp.maximum(jnp.sum(held_out), 1)
+
+    grid = jax.vmap(lambda c: jax.vmap(lambda f: score(c, f))(jnp.arange(folds)))(cs)
+    best = cs[jnp.argmax(jnp.mean(grid, axis=1))]
+    return fit_logistic_regression(x_NxL, y_N, num_classes, C=best, steps=steps)
+
+
+# --- linear SVM ---
+
+
+def fit_linear_svc(x_NxL, y_N, num_classes: int, *, C=0.01, steps=10):
+    """sklearn `LinearSVC(C=C, class_weight="balanced")` (liblinear, squared hinge), `-> (W, b)`.
+
+    Per one-vs-rest problem c (one problem, class 1 vs 0, for 2 classes) with s_n = ±1 and
+    θ = (w, b) (liblinear penalises the intercept): min ½‖θ‖² + Σ_n C_n max(0, 1 − s_n θ·(x_n, 1))²,
+    solved by `steps` generalised Newton steps with backtracking. Balanced class weights
+    ω_c = N / (C·N_c) as sklearn; liblinear gives the positives C·ω_c and, for more than 2 classes,
+    the rest C (for 2 classes each sample C·ω of its class). W `[L, C']`, C' = 1 or C.
+    """
+    counts = jnp.sum(_one_hot(y_N, num_classes), axis=0)
+    omega = y_N.shape[0] / (num_classes * jnp.maximum(counts, 1.0))
+    a = jnp.concatenate([x_NxL, jnp.ones((x_NxL.shape[0], 1), x_NxL.dtype)], axis=1)
+    if num_classes == 2:
+        positive = (y_N == 1)[None]
+        cost = (C * omega[y_N])[None]
+    else:
+        positive = y_N[None, :] == jnp.arange(num_classes)[:, None]
+        cost = jnp.where(positive, C * omega[:, None], C)
+    theta = jax.vmap(_squared_hinge_newton, in_axes=(None, 0, 0, None))(
+        a, jnp.where(positive, 1.0, -1.0), cost, steps
+    )
+    return theta[:, :-1].T, theta[:, -1]
+
+
+def _squared_hinge_newton(a_NxD, s_N, cost_N, steps):
+    def objective(theta):
+        slack = jnp.maximum(0.0, 1.0 - s_N * (a_NxD @ theta))
+        return 0.5 * theta @ theta + jnp.sum(cost_N * slack * slack)
+
+    def step(theta, _):
+        margin = 1.0 - s_N * (a_NxD @ theta)
+        active = cost_N * (margin > 0)
+        grad = theta - 2.0 * a_NxD.T @ (active * margin * s_N)
+        hessian = jnp.eye(theta.shape[0]) + 2.0 * (a_NxD.T * active) @ a_NxD
+        direction = -_solve(hessian, grad)
+        return theta + _armijo(objective, theta, grad, direction) * direction, None
+
+    theta, _ = lax.scan(step, jnp.zeros(a_NxD.shape[1], a_NxD.dtype), None, length=steps)
+    return theta
+
+
+def _solve(matrix, vector):
+    """`matrix⁻¹ vector`; 2 × 2 systems (SAP's 1-D SVMs) in closed form, which batch far better
+    under `vmap` on CPU than LAPACK's solver."""
+    if matrix.shape != (2, 2):
+        return jnp.linalg.solve(matrix, vector)
+    (a, b), (c, d) = matrix
+    return jnp.stack([d * vector[0] - b * vector[1], a * vector[1] - c * vector[0]]) / (
+        a * d - b * c
+    )
+
+
+def linear_predict(params, x_NxL):
+    """Class index of a linear model `(W [L, C'], b [C'])`: argmax_c (x W + b)_c, or 1[x W + b > 0]
+    for one column."""
+    W, b = params
+    z = x_NxL @ W + b
+    return (z[:, 0] > 0).astype(jnp.int32) if W.shape[1] == 1 else jnp.argmax(z, axis=1)
+
+
+# --- trees on binned features ---
+
+
+def quantile_edges(x_NxF, num_bins: int):
+    """Bin edges per feature `[F, num_bins − 1]`: midpoints between the sorted samples at the
+    quantile positions ⌊jN/num_bins⌋ − 1 and ⌊jN/num_bins⌋; a feature with fewer distinct values
+    than bins gets an edge between every pair of neighbouring values."""
+    n = x_NxF.shape[0]
+    s = jnp.sort(x_NxF, axis=0)
+    position = jnp.clip((jnp.arange(1, num_bins) * n) // num_bins, 1, n - 1)
+    return (0.5 * (s[position - 1] + s[position])).T
+
+
+def apply_bins(x_NxF, edges_FxE):
+    """Bin index of each value: #{edges < x}, `[N, F] -> int32 [N, F]` in 0..num_bins−1."""
+    return jax.vmap(lambda e, x: jnp.searchsorted(e, x, side="left"), in_axes=(0, 1), out_axes=1)(
+        edges_FxE, x_NxF
+    ).astype(jnp.int32)
+
+
+def grow_tree(bins_NxF, stats_NxS, gain_fn, depth: int, num_bins: int, noise, feature_subset=None):
+    """A depth-`depth` binary tree grown level by level on binned features.
+
+    At each node the split (feature f, bin t; left = bins ≤ t) maximises `gain_fn(left, right)`
+    over per-node sums of `stats` (`[..., S] -> [...]`, −inf where invalid); exact ties between
+    features are broken at random (as sklearn's random feature order), and a node whose best
+    gain is not positive stays unsplit (all its samples go left). With `feature_subset = k`, each
+    node considers k random features (random forests). Returns (features, thresholds), a tuple
+    of `[2^d]` arrays per level d, the importance Σ gain per feature `[F]`, and each sample's
+    leaf `[N]` in 0..2^depth − 1.
+    `noise` `[2, depth, 2^(depth−1), F]` (uniform in [0, 1)) draws tie-breaks and feature subsets.
+    """
+    n, num_features = bins_NxF.shape
+    num_stats = stats_NxS.shape[1]
+    k = num_features if feature_subset is None else feature_subset
+    node = jnp.zeros(n, jnp.int32)
+    importance = jnp.zeros(num_features, jnp.float32)
+    features, thresholds = [], []
+    for depth_index in range(depth):  # unrolled: level d has 2^d nodes
+        width = 2**depth_index
+        tie, subset = noise[0, depth_index, :width], noise[1, depth_index, :width]
+        if feature_subset is None:
+            candidates = jnp.broadcast_to(jnp.arange(num_features), (width, num_features))
+        else:
+            candidates = jnp.argsort(subset, axis=1)[:, :k]
+            tie = jnp.take_along_axis(tie, candidates, axis=1)
+        sample_bins = jnp.take_along_axis(bins_NxF, candidates[node], axis=1)  # [N, k]
+        index = (node[:, None] * k + jnp.arange(k)) * num_bins + sample_bins
+        hist = jax.ops.segment_sum(
+            jnp.broadcast_to(stats_NxS[:, None, :], (n, k, num_stats)).reshape(n * k, num_stats),
+            index.reshape(-1),
+            num_segments=width * k * num_bins,
+        )
+        # cumulative sums over bins as a triangular matmul (XLA:CPU's cumsum is quadratic)
+        below = jnp.tril(jnp.ones((num_bins, num_bins), hist.dtype))
+        left = jnp.einsum("tb,wkbs->wkts", below, hist.reshape(width, k, num_bins, num_stats))
+        gain = gain_fn(left, left[:, :, -1:, :] - left)  # [W, k, B]
+        best_bin = jnp.argmax(gain, axis=2)
+        best_gain = jnp.max(gain, axis=2)  # [W, k]
+        top = jnp.max(best_gain, axis=1, keepdims=True)
+        choice = jnp.argmax(jnp.where(best_gain == top, tie, -1.0), axis=1)
+        gain_m = jnp.take_along_axis(best_gain, choice[:, None], axis=1)[:, 0]
+        split = gain_m > 0
+        feature = jnp.take_along_axis(candidates, choice[:, None], axis=1)[:, 0]
+        threshold = jnp.where(
+            split, jnp.take_along_axis(best_bin, choice[:, None], axis=1)[:, 0], num_bins - 1
+        )
+        importance = importance + jax.ops.segment_sum(
+            jnp.where(split, gain_m, 0.0), feature, num_segments=num_features
+        )
+        chosen = jnp.take_along_axis(sample_bins, choice[node][:, None], axis=1)[:, 0]
+        node = 2 * node + (chosen > threshold[node])
+        features.append(feature)
+        thresholds.append(threshold)
+    return (tuple(features), tuple(thresholds)), importance, node
+
+
+def tree_leaves(tree, bins_NxF):
+    """Leaf index `[N]` of each binned sample in a `grow_tree` tree."""
+    node = jnp.zeros(bins_NxF.shape[0], jnp.int32)
+    for feature, threshold in zip(*tree, strict=True):
+        value = jnp.take_along_axis(bins_NxF, feature[node][:, None], 1)[:, 0]
+        node = 2 * node + (value > threshold[node])
+    return node
+
+
+def _squared_error_gain(left, right):
+    """Between-node sum of squares S_l²/n_l + S_r²/n_r − S²/n from centred sums (stats = (g, 1))."""
+    s_l, n_l, s_r, n_r = left[..., 0], left[..., 1], right[..., 0], right[..., 1]
+    n = n_l + n_r
+    gain = jnp.square(s_l * n_r - s_r * n_l) / jnp.maximum(n_l * n_r * n, 1.0)
+    return jnp.where((n_l >= 1) & (n_r >= 1), gain, -jnp.inf)
+
+
+def _weighted_entropy(counts):
+    total = jnp.sum(counts, axis=-1)
+    return jax.scipy.special.xlogy(total, total) - jnp.sum(
+        jax.scipy.special.xlogy(counts, counts), axis=-1
+    )
+
+
+def _entropy_gain(left, right):
+    """Decrease of weighted entropy W·H (nats) from a split (stats = weighted class counts)."""
+    gain = _weighted_entropy(left + right) - _weighted_entropy(left) - _weighted_entropy(right)
+    valid = (jnp.sum(left, axis=-1) >= 1) & (jnp.sum(right, axis=-1) >= 1)
+    return jnp.where(valid, gain, -jnp.inf)
+
+
+# --- gradient-boosted trees ---
+
+
+@functools.partial(jax.jit, static_argnames=("num_classes", "num_stages", "depth", "num_bins"))
+def fit_gbt(
+    x_NxF,
+    y_N,
+    key,
+    num_classes: int,
+    *,
+    num_stages: int = 100,
+    learning_rate: float = 0.1,
+    depth: int = 3,
+    num_bins: int = 256,
+):
+    """sklearn `GradientBoostingClassifier()` (log loss, 100 stages, lr 0.1, depth 3) on
+    `num_bins` quantile bins: `-> (model, feature_importances [F])`.
+
+    Raw scores start at the log class priors; each stage fits one regression tree per class
+    (one tree for 2 classes) to the residuals g = 1[y = c] − p_c by squared-error splits, and
+    each leaf adds lr·ρ·Σg / Σp(1 − p), ρ = (C − 1)/C for C > 2 classes, 1 for 2. Importances are
+    sklearn's: per tree Σ over splits of the between-node sum of squares / N, averaged over trees
+    that split, normalised to sum 1 (0 if no tree splits).
+    """
+    edges = quantile_edges(x_NxF, num_bins)
+    bins = apply_bins(x_NxF, edges)
+    n = x_NxF.shape[0]
+    trees_per_stage = 1 if num_classes == 2 else num_classes
+    targets = _one_hot(y_N, num_classes)
+    prior = jnp.maximum(jnp.mean(targets, axis=0), 1e-12)
+    if num_classes == 2:
+        raw0 = jnp.log(prior[1:] / prior[:1])
+        targets = targets[:, 1:]
+    else:
+        raw0 = jnp.log(prior)
+    rho = 1.0 if num_classes == 2 else (num_classes - 1.0) / num_classes
+    num_leaves = 2**depth
+
+    def one_tree(g, hess, noise):
+        centred = g - jnp.mean(g)
+        tree, importance, leaf = grow_tree(
+            bins, jnp.stack([centred, jnp.ones(n)], 1), _squared_error_gain, depth, num_bins, noise
+        )
+        numerator = jax.ops.segment_sum(g, leaf, num_segments=num_leaves)
+        denominator = jax.ops.segment_sum(hess, leaf, num_segments=num_leaves)
+        safe = jnp.abs(denominator) > 1e-30
+        value = (
+            learning_rate * rho * jnp.where(safe, numerator / jnp.where(safe, denominator, 1), 0)
+        )
+        return tree, value, importance / n, value[leaf]
+
+    def stage(raw, noise):
+        p = _probabilities(raw)
+        g = targets - p
+        tree, value, importance, update = jax.vmap(one_tree, in_axes=(1, 1, 0))(
+            g, p * (1 - p), noise
+        )
+        return raw + update.T, (tree, value, importance)
+
+    raw = jnp.broadcast_to(raw0, (n, trees_per_stage))
+    noise = jax.random.uniform(
+        key, (num_stages, trees_per_stage, 2, depth, 2 ** (depth - 1), x_NxF.shape[1])
+    )
+    _, (trees, values, importances) = lax.scan(stage, raw, noise)
+    relevant = jnp.sum(importances, axis=-1) > 0  # trees whose root split
+    mean = jnp.sum(importances * relevant[..., None], axis=(0, 1)) / jnp.maximum(
+        jnp.sum(relevant), 1
+    )
+    total = jnp.sum(mean)
+    feature_importances = jnp.where(total > 0, mean / jnp.where(total > 0, total, 1.0), 0.0)
+    return (edges, raw0, trees, values), feature_importances
+
+
+def _probabilities(raw):
+    if raw.shape[1] == 1:
+        return jax.nn.sigmoid(raw)
+    return jax.nn.softmax(raw, axis=1)
+
+
+@jax.jit
+def gbt_predict(model, x_NxF):
+    """Class index `[N]` of a `fit_gbt` model: argmax of the summed raw scores (> 0 if one)."""
+    edges, raw0, trees, values = model
+    bins = apply_bins(x_NxF, edges)
+
+    def stage(raw, tree_and_values):
+        tree, value = tree_and_values
+        leaves = jax.vmap(tree_leaves, in_axes=(0, None))(tree, bins)  # [T, N]
+        return raw + jnp.take_along_axis(value, leaves, axis=1).T, None
+
+    raw, _ = lax.scan(
+        stage, jnp.broadcast_to(raw0, (x_NxF.shape[0], raw0.shape[0])), (trees, values)
+    )
+    return (raw[:, 0] > 0).astype(jnp.int32) if raw.shape[1] == 1 else jnp.argmax(raw, axis=1)
+
+
+# --- random forest ---
+
+
+@functools.partial(
+    jax.jit, static_argnames=("num_classes", "num_trees", "depth", "num_bins", "max_features")
+)
+def fit_random_forest(
+    x_NxF,
+    y_N,
+    key,
+    num_classes: int,
+    *,
+    num_trees: int = 100,
+    depth: int = 10,
+    num_bins: int = 32,
+    max_features: int | None = None,
+):
+    """sklearn `RandomForestClassifier(n_estimators=100, criterion="entropy", max_depth=10)` on
+    `num_bins` quantile bins: `-> (model, feature_importances [F])`.
+
+    Each tree sees a bootstrap sample (multiplicity weights) and, at every node, k = ⌊√F⌋ random
+    features (`max_features`); splits maximise the decrease of weighted entropy. A tree predicts
+    its leaf's weighted class frequencies; the forest averages them. Importances are sklearn's:
+    per tree the entropy decreases per feature normalised to sum 1, averaged over trees and
+    normalised again.
+    """
+    n, num_features = x_NxF.shape
+    k = max(1, int(num_features**0.5)) if max_features is None else max_features
+    edges = quantile_edges(x_NxF, num_bins)
+    bins = apply_bins(x_NxF, edges)
+    targets = _one_hot(y_N, num_classes)
+
+    boot_key, noise_key = jax.random.split(key)
+    draws = jax.random.randint(boot_key, (num_trees, n), 0, n)
+    noise = jax.random.uniform(noise_key, (num_trees, 2, depth, 2 ** (depth - 1), num_features))
+
+    def one_tree(draws_and_noise):
+        draws, noise = draws_and_noise
+        weight = jax.ops.segment_sum(jnp.ones(n), draws, num_segments=n)
+        counts = targets * weight[:, None]
+        tree, importance, leaf = grow_tree(
+            bins, counts, _entropy_gain, depth, num_bins, noise, feature_subset=k
+        )
+        leaf_counts = jax.ops.segment_sum(counts, leaf, num_segments=2**depth)
+        proba = leaf_counts / jnp.maximum(jnp.sum(leaf_counts, axis=1, keepdims=True), 1e-12)
+        total = jnp.sum(importance)
+        return tree, proba, jnp.where(total > 0, importance / jnp.where(total > 0, total, 1), 0)
+
+    trees, probas, importances = lax.map(one_tree, (draws, noise))
+    mean = jnp.mean(importances, axis=0)
+    total = jnp.sum(mean)
+    feature_importances = jnp.where(total > 0, mean / jnp.where(total > 0, total, 1.0), 0.0)
+    return (edges, trees, probas), feature_importances
+
+
+@jax.jit
+def random_forest_predict(model, x_NxF):
+    """Class index `[N]` of a `fit_random_forest` model: argmax of the mean tree probabilities."""
+    edges, trees, probas = model
+    bins = apply_bins(x_NxF, edges)
+
+    def tree_proba(total, tree_and_proba):
+        tree, proba = tree_and_proba
+        return total + proba[tree_leaves(tree, bins)], None
+
+    total, _ = lax.scan(tree_proba, jnp.zeros((x_NxF.shape[0], probas.shape[-1])), (trees, probas))
+    return jnp.argmax(total, axis=1)
+
+
+# --- inputs shared by the classifier-based metrics ---
+
+
+def train_test_inputs(metric, codes, factors, test_codes, test_factors, *, min_codes=1):
+    """Checks codes `[N, L]`, factors `[N, K]`, test_codes `[M, L]`, test_factors `[M, K]` with
+    one-line `UserError`s naming `metric`, and NaN codes where the values are known (outside
+    jit); returns them as (float32, int32, float32, int32) arrays."""
+    arrays = {
+        "codes": jnp.asarray(codes),
+        "factors": jnp.asarray(factors),
+        "test_codes": jnp.asarray(test_codes),
+        "test_factors": jnp.asarray(test_factors),
+    }
+    for name, x in arrays.items():
+        if x.ndim != 2:
+            raise UserError(f"{name} must be 2-D [N, columns], got shape {tuple(x.shape)}")
+    codes, factors, test_codes, test_factors = arrays.values()
+    for a, b, a_name, b_name in [
+        (codes, factors, "codes", "factors"),
+        (test_codes, test_factors, "test_codes", "test_factors"),
+    ]:
+        if a.shape[0] != b.shape[0]:
+            raise UserError(
+                f"{a_name} and {b_name} need the same number of samples N, "
+                f"got {a.shape[0]} and {b.shape[0]}"
+            )
+    if test_codes.shape[1] != codes.shape[1] or test_factors.shape[1] != factors.shape[1]:
+        raise UserError(
+            f"test_codes / test_factors need the columns of codes / factors, got "
+            f"{test_codes.shape[1]} / {test_factors.shape[1]} for {codes.shape[1]} / "
+            f"{factors.shape[1]}"
+        )
+    if codes.shape[1] < min_codes or factors.shape[1] < 1 or min(len(codes), len(test_codes)) < 2:
+        raise UserError(
+            f"{metric} needs at least {min_codes} code dimension(s), one factor and 2 samples per "
+            f"split, got codes {codes.shape} and test_codes {test_codes.shape}, factors "
+            f"{factors.shape}"
+        )
+    require_finite(metric, codes=codes, test_codes=test_codes)
+    if jnp.issubdtype(factors.dtype, jnp.floating) or jnp.issubdtype(
+        test_factors.dtype, jnp.floating
+    ):
+        raise UserError(f"{metric} needs integer (discrete) factors, got {factors.dtype}")
+    return (
+        codes.astype(jnp.float32),
+        factors.astype(jnp.int32),
+        test_codes.astype(jnp.float32),
+        test_factors.astype(jnp.int32),
+    )
+
+
+def require_finite(metric, **arrays):
+    """A one-line `UserError` if a concrete array (traced ones are not checked) holds NaN or Inf."""
+    for name, x in arrays.items():
+        if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):
+            raise UserError(f"{metric}: {name} contain NaN or Inf; all codes must be finite")
+
+
+def class_counts(metric, factors, num_classes):
+    """Distinct training labels per factor as static ints: from the values of `factors` `[N, K]`
+    outside jit, else from `num_classes` (an int or one int per factor)."""
+    k = factors.shape[1]
+    if num_classes is None:
+        if isinstance(factors, jax.core.Tracer):
+            raise UserError(
+                f"{metric} under jit/vmap with traced factors needs num_classes= (the number of "
+                f"distinct values of each factor, static); or pass the factors unbatched"
+            )
+        values = np.asarray(factors)
+        return tuple(len(np.unique(values[:, j])) for j in range(k))
+    counts = (num_classes,) * k if isinstance(num_classes, int) else tuple(num_classes)
+    if len(counts) != k or not all(isinstance(c, int) and c >= 1 for c in counts):
+        raise UserError(
+            f"num_classes must be a positive int or {k} positive ints, got {num_classes!r}"
+        )
+    return counts
+
+
+def require_sklearn(metric):
+    """The sklearn module for `mode="reference"`, or a one-line `UserError` saying how to get it."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as error:
+        raise UserError(
+            f'{metric} with mode="reference" needs scikit-learn: pip install scikit-learn'
+        ) from error
+    return sklearn
+
+
+def check_choice(name, value, allowed):
+    """A one-line `UserError` unless `value` is one of `allowed`."""
+    if value not in allowed:
+        raise UserError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")

@@ -1,0 +1,67 @@
+"""BetaVAE score: disentanglement_lib's sampler (closed-form checks) and its classifier step
+against sklearn."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from classifier_cases import IdentityData, identity_representation
+from sklearn.linear_model import LogisticRegression
+
+from disentax.errors import UserError
+from disentax.metrics import beta_vae_score
+from disentax.metrics.beta_vae_score import beta_vae_features
+
+SIZES = {"batch_size": 5, "num_train": 400, "num_eval": 200}
+
+
+def test_features_are_mean_absolute_differences_with_the_fixed_factor_zero():
+    x, y = beta_vae_features(IdentityData(), identity_representation, jax.random.PRNGKey(0), 70, 64)
+    assert x.shape == (70, 4) and y.shape == (70,)
+    np.testing.assert_array_equal(np.asarray(x)[np.arange(70), np.asarray(y)], 0.0)
+    # other factors: E|u − v| for u, v i.i.d. uniform on 0..4 is 1.6
+    others = np.asarray(x)[np.arange(4)[None, :] != np.asarray(y)[:, None]]
+    assert abs(others.mean() - 1.6) < 0.1 and others.min() > 0
+    assert set(np.unique(np.asarray(y))) == {0, 1, 2, 3}
+
+
+def test_golden_identity_representation_scores_near_one():
+    for mode in ("jax", "reference"):
+        scores = beta_vae_score(
+            IdentityData(), identity_representation, jax.random.PRNGKey(1), mode=mode, **SIZES
+        )
+        assert 0.9 <= float(scores["train_accuracy"]) <= 1.0
+        assert 0.9 <= float(scores["eval_accuracy"]) <= 1.0
+
+
+def test_reference_mode_equals_sklearn_on_the_same_features_and_jax_is_close():
+    def noisy(images):
+        codes = identity_representation(images)
+        noise = jnp.sin(37.0 * jnp.cumsum(codes, axis=1) + codes[:, :1])  # deterministic nuisance
+        return codes + 3.0 * noise
+
+    key = jax.random.PRNGKey(2)
+    train_key, eval_key = jax.random.split(key)
+    x, y = beta_vae_features(IdentityData(), noisy, train_key, SIZES["num_train"], 5)
+    x_eval, y_eval = beta_vae_features(IdentityData(), noisy, eval_key, SIZES["num_eval"], 5)
+    model = LogisticRegression(random_state=0).fit(np.asarray(x, np.float64), np.asarray(y))
+    expected_eval = np.mean(model.predict(np.asarray(x_eval, np.float64)) == np.asarray(y_eval))
+    reference = beta_vae_score(IdentityData(), noisy, key, mode="reference", **SIZES)
+    np.testing.assert_allclose(reference["eval_accuracy"], expected_eval, atol=1e-6)
+    ours = beta_vae_score(IdentityData(), noisy, key, **SIZES)
+    print(f"beta_vae eval: jax {float(ours['eval_accuracy']):.4f} ref {expected_eval:.4f}")
+    assert abs(float(ours["eval_accuracy"]) - expected_eval) <= 0.02
+    assert float(ours["eval_accuracy"]) < 0.9  # the nuisance makes it imperfect
+
+
+def test_bad_input_raises_one_line_user_error():
+    with pytest.raises(UserError) as info:
+        beta_vae_score(IdentityData(), identity_representation, jax.random.PRNGKey(0), num_train=0)
+    assert "\n" not in str(info.value)
+    with pytest.raises(UserError):
+        beta_vae_score(
+            IdentityData(),
+            lambda images: identity_representation(images) * jnp.nan,
+            jax.random.PRNGKey(0),
+            **SIZES,
+        )
