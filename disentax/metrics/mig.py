@@ -29,7 +29,18 @@ def _as_float_codes(codes, num_bins):
         )
     codes = jnp.asarray(codes)
     _require_2d("codes", codes)
-    return codes if jnp.issubdtype(codes.dtype, jnp.floating) else codes.astype(jnp.float32)
+    if not jnp.issubdtype(codes.dtype, jnp.floating) or codes.dtype.itemsize < 4:
+        codes = codes.astype(jnp.float32)  # integers and half precision (no LAPACK kernels)
+    _require_finite("codes", codes)
+    return codes
+
+
+def _require_finite(name, x):
+    """One-line `UserError` for concrete `x` holding NaN or ±Inf (traced values are not checked)."""
+    if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):
+        raise UserError(
+            f"{name} contain NaN or Inf (after conversion to {x.dtype}); metrics need finite values"
+        )
 
 
 def _codes_and_factors(metric, codes, factors, num_bins, min_codes=1):

@@ -26,10 +26,12 @@ def unsupervised(codes, *, num_bins: int = 20):
     - gaussian_wasserstein_correlation_norm = gaussian_wasserstein_correlation / tr Σ;
     - mutual_info_score = Σ_{i≠j} I(z̃_i; z̃_j) / (L² − L), with z̃ =
       `histogram_discretize(codes, num_bins)` and I = `discrete_mutual_info` (nats).
-    This is disentanglement_lib's `unsupervised_metrics`, which also gives an infinite or NaN total
-    correlation for a singular Σ or a constant code, except that the normalised Wasserstein score
-    is 0 (not NaN) when every code is constant. Jittable (`num_bins` static) and vmappable over a
-    leading population axis.
+    This is disentanglement_lib's `unsupervised_metrics`, except that constant codes (and codes
+    whose float32 variance underflows to 0) are left out of the total correlation (0 when every
+    code is constant; the reference gives NaN), which is +inf for collinear codes as in the
+    reference, and that the normalised Wasserstein score is 0 (not NaN) when every code is
+    constant. Codes with NaN or Inf raise `UserError` (when concrete). Jittable (`num_bins`
+    static) and vmappable over a leading population axis.
     """
     codes = _as_float_codes(codes, num_bins)
     if codes.shape[0] < 2:
@@ -53,7 +55,11 @@ def _unsupervised(codes, num_bins):
     variances = jnp.diagonal(cov)
     trace = _tree_sum(variances)
 
-    total_correlation = 0.5 * (_tree_sum(jnp.log(variances)) - jnp.linalg.slogdet(cov)[1])
+    # constant codes are independent of the rest: left out, as rows and columns of the identity
+    flat = constant | (variances <= 0)  # a variance can also underflow to 0 in float32
+    informative = jnp.where(flat[:, None] | flat[None, :], jnp.eye(num_codes), cov)
+    log_variances = jnp.log(jnp.where(flat, 1.0, variances))
+    total_correlation = 0.5 * (_tree_sum(log_variances) - jnp.linalg.slogdet(informative)[1])
 
     # √λ(D^{1/2} Σ D^{1/2}) are the singular values of Z D^{1/2} / √(N − 1), Z the centred codes:
     # an SVD of the data keeps the small ones accurate in float32, where eigvalsh would not.

@@ -1,0 +1,321 @@
+"""InfoMEC (Hsu et al. 2023): InfoM, InfoE, InfoC from source-normalised mutual information."""
+
+import functools
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.scipy.special import digamma
+
+from disentax.errors import UserError
+from disentax.metrics import estimators
+from disentax.metrics.mig import _codes_and_factors, _entropy, _mutual_info, _tree_sum
+
+
+def knn_mutual_info(codes, labels, *, n_neighbors: int = 3):
+    """Ross (2014) k-NN estimate of I(z_j; y_i) in nats: `codes [N, L], labels [N, K] -> [L, K]`.
+
+    Per pair, over the N' samples whose label occurs more than once: k_n = min(n_neighbors,
+    c_n − 1) with c_n the count of sample n's label, r_n the distance to its k_n-th nearest
+    neighbour (in z) among the samples with the same label, m_n = #{n' : |z_n' − z_n| ≤ r_n⁻}
+    (itself included; r⁻ the float below r), and
+    I = max(0, ψ(N') + ⟨ψ(k)⟩ − ⟨ψ(c)⟩ − ⟨ψ(m)⟩), 0 when N' = 0. This is
+    `sklearn.feature_selection.mutual_info_classif(z, y, discrete_features=False)` (which
+    rescales z by its std, a no-op for this estimator, and adds 1e-10-scale noise that breaks ties
+    at random: tied codes are counted deterministically here). Labels are compared for equality
+    only. Jittable (`n_neighbors` static) and vmappable.
+    """
+    codes, labels = _codes_and_factors("knn_mutual_info", codes, labels, 20)
+    _check_neighbors(n_neighbors)
+    return _knn_mi_matrix(codes, labels, n_neighbors)
+
+
+def _check_neighbors(n_neighbors):
+    if not isinstance(n_neighbors, int) or n_neighbors < 1:
+        raise UserError(f"n_neighbors must be a positive Python int, got {n_neighbors!r}")
+
+
+def _first_true(predicate, size, n):
+    """Vectorised binary search: per row, the first j in [0, n] where the monotone (False, then
+    True) `predicate(j)` holds, n if none: `[size]` int32."""
+
+    def step(_, bounds):
+        lo, hi = bounds
+        mid = (lo + hi) // 2
+        searching = lo < hi
+        found = predicate(jnp.minimum(mid, n - 1))
+        return (
+            jnp.where(searching & ~found, mid + 1, lo),
+            jnp.where(searching & found, mid, hi),
+        )
+
+    bounds = (jnp.zeros(size, jnp.int32), jnp.full(size, n, jnp.int32))
+    return lax.fori_loop(0, n.bit_length() + 1, step, bounds)[0]
+
+
+def _knn_mi(z, y, n_neighbors):
+    """k-NN MI of one code z [N] and one label column y [N] (see `knn_mutual_info`)."""
+    n = z.shape[0]
+    y_sorted, z_sorted = lax.sort((y, z), num_keys=2)  # grouped by label, ascending z
+    position = jnp.arange(n)
+    starts = jnp.concatenate([jnp.ones(1, bool), y_sorted[1:] != y_sorted[:-1]])
+    group = jnp.cumsum(starts) - 1
+    count = jax.ops.segment_sum(jnp.ones(n, jnp.int32), group, num_segments=n)[group]
+    first = jax.ops.segment_min(position, group, num_segments=n)[group]
+    k = jnp.minimum(n_neighbors, count - 1)
+
+    offsets = jnp.concatenate([jnp.arange(-n_neighbors, 0), jnp.arange(1, n_neighbors + 1)])
+    candidate = position[:, None] + offsets[None, :]
+    in_group = (candidate >= first[:, None]) & (candidate < (first + count)[:, None])
+    gap = jnp.abs(z_sorted[jnp.clip(candidate, 0, n - 1)] - z_sorted[:, None])
+    nearest = jnp.sort(jnp.where(in_group, gap, jnp.inf), axis=1)
+    radius = jnp.take_along_axis(nearest, jnp.maximum(k - 1, 0)[:, None], axis=1)[:, 0]
+    radius = jnp.nextafter(radius, jnp.zeros_like(radius))
+
+    kept = count > 1
+    values = jnp.sort(jnp.where(kept, z_sorted, jnp.inf))
+    above = _first_true(lambda j: values[j] - z_sorted > radius, n, n)
+    below = _first_true(lambda j: z_sorted - values[j] <= radius, n, n)
+    within = (above - below).astype(z.dtype)
+
+    num_kept = jnp.sum(kept)
+    weight = kept.astype(z.dtype)
+
+    def mean(x):
+        return _tree_sum(weight * x) / jnp.maximum(num_kept, 1)
+
+    mi = (
+        digamma(num_kept.astype(z.dtype))
+        + mean(digamma(jnp.maximum(k, 1).astype(z.dtype)))
+        - mean(digamma(count.astype(z.dtype)))
+        - mean(digamma(jnp.maximum(within, 1.0)))
+    )
+    return jnp.where(num_kept > 0, jnp.maximum(mi, 0.0), 0.0)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _knn_mi_matrix(codes, labels, n_neighbors):
+    over_labels = jax.vmap(_knn_mi, in_axes=(None, 1, None))
+    return jax.vmap(over_labels, in_axes=(1, None, None))(codes, labels, n_neighbors)
+
+
+def infomec(
+    codes,
+    factors,
+    *,
+    discrete_latents: bool = False,
+    n_neighbors: int = 10,
+    active_fraction: float | None = None,
+    mode: str = "jax",
+    num_classes: tuple[int, ...] | None = None,
+    num_latent_values: int | None = None,
+    lbfgs_steps: int = 100,
+):
+    """InfoM, InfoE, InfoC and the NMI matrix: `codes [N, L], factors [N, K] -> dict`.
+
+    NMI_kj = I(v_k; z_j) / H(v_k) `[K, L]` ("sources" normalisation; 0 for a constant factor):
+    plug-in MI (`discrete_mutual_info`) when `discrete_latents`, else the k-NN estimate
+    `knn_mutual_info` of the standardised codes. Active latents A: range(z_j) > 0 for discrete
+    latents and range(z_j) > max_j range(z_j) / 20 for continuous ones. Then, with D = |A|,
+    InfoM = (1/D) Σ_{j∈A} (max_k NMI_kj / Σ_k NMI_kj − 1/K) / (1 − 1/K),
+    InfoC = (1/K) Σ_k (max_{j∈A} NMI_kj / Σ_{j∈A} NMI_kj − 1/D) / (1 − 1/D), and
+    InfoE = (1/K) Σ_k (H_marg,k − H_cond,k) / H_marg,k, where H_cond,k is the mean log loss (nats,
+    on the training data itself, probabilities clipped at float64 eps) of an unpenalised
+    multinomial logistic regression with balanced class weights predicting v_k from all latents
+    (one-hot encoded when discrete, standardised when continuous; all L latents, not only A), and
+    H_marg,k the same for a model without features, whose balanced optimum is uniform:
+    H_marg,k = log C_k with C_k classes. Returns {"infom", "infoe", "infoc", "nmi" [K, L],
+    "num_active_latents"}.
+
+    Canonical definition: the standalone `disentangle/metrics/infomec.py` of the QLAE code
+    (n_neighbors = 10, thresholds above). The training-time version of that code
+    (`metrics/mutual_information.py`) differs in two places, exposed as knobs:
+    `n_neighbors=3` (sklearn's default) and `active_fraction=1/8`, which makes the active set
+    range(z_j) > max range / 8 for discrete and continuous latents alike (None: the standalone
+    rule). Where the reference divides 0 by 0 this defines: a latent (factor) with zero NMI to
+    everything scores the uniform ratio, i.e. 0; a single factor (single active latent) gives
+    the per-latent (per-factor) score 1 if its NMI is positive, else 0; no active latent gives
+    InfoM = InfoC = 0; a constant factor has InfoE term 0.
+
+    `mode="jax"` (default) fits the regression with `lbfgs_steps` L-BFGS steps
+    (`estimators.fit_logistic_regression` with C = 1e4, a vanishing ridge that keeps the fit
+    finite on separable data), jittable and vmappable over a leading population axis; it needs
+    the static class counts: `num_classes` (distinct values per factor) and, for discrete
+    latents, `num_latent_values` (the one-hot width per latent, at least the largest number of
+    distinct values of a latent), read from the data when the inputs are concrete.
+    `mode="reference"` fits sklearn's `LogisticRegression(C=inf,
+    class_weight="balanced", solver="lbfgs", max_iter=100, tol=1e-4)` (the reference's
+    penalty=None, multi_class="multinomial" in sklearn >= 1.8 spelling) for H_cond and H_marg,
+    NumPy, not jittable. Without separable data both solve the same convex problem; on separable
+    data the optimum is at infinity and the two stop at different points near InfoE = 1.
+    """
+    codes, factors = _codes_and_factors("infomec", codes, factors, 20)
+    if not isinstance(discrete_latents, bool):
+        raise UserError(f"discrete_latents must be a Python bool, got {discrete_latents!r}")
+    _check_neighbors(n_neighbors)
+    if active_fraction is not None and not (
+        isinstance(active_fraction, int | float) and 0.0 <= active_fraction < 1.0
+    ):
+        raise UserError(
+            f"active_fraction must be None or a Python float in [0, 1), got {active_fraction!r}"
+        )
+    if mode not in ("jax", "reference"):
+        raise UserError(f"mode must be 'jax' or 'reference', got {mode!r}")
+    if not isinstance(lbfgs_steps, int) or lbfgs_steps < 1:
+        raise UserError(f"lbfgs_steps must be a positive Python int, got {lbfgs_steps!r}")
+    num_classes = _static_counts("num_classes", num_classes, factors, factors.shape[1])
+    if discrete_latents:
+        num_latent_values = max(_static_counts("num_latent_values", num_latent_values, codes))
+    scores = _infomc(codes, factors, discrete_latents, n_neighbors, active_fraction)
+    if mode == "reference":
+        infoe = _infoe_reference(np.asarray(codes), np.asarray(factors), discrete_latents)
+    else:
+        infoe = _infoe(
+            codes, factors, discrete_latents, num_classes, num_latent_values, lbfgs_steps
+        )
+    return {**scores, "infoe": infoe}
+
+
+def _static_counts(name, counts, x, width=None):
+    """Distinct values per column of concrete `x` when `counts` is None, as a tuple of ints."""
+    if counts is None:
+        if isinstance(x, jax.core.Tracer):
+            raise UserError(
+                f"{name} must be given (static) when infomec runs under jit or vmap: the number "
+                f"of distinct values per column"
+            )
+        values = np.asarray(x)
+        return tuple(len(np.unique(column)) for column in values.T)
+    if isinstance(counts, int):
+        counts = (counts,) * (width or 1)
+    counts = tuple(counts)
+    if (width is not None and len(counts) != width) or not all(
+        isinstance(c, int) and c >= 1 for c in counts
+    ):
+        raise UserError(
+            f"{name} must be positive Python ints, one per column ({width}), got {counts!r}"
+        )
+    return counts
+
+
+def _normalised_ratio(nmi, mask, size):
+    """Per row s = (max/Σ over masked columns − 1/size) / (1 − 1/size); 0 for an all-zero row, 1
+    for a positive row when size = 1: `[R, C] -> [R]`."""
+    masked = jnp.where(mask, nmi, 0.0)
+    total = jnp.sum(masked, axis=1)
+    informative = total > 0
+    ratio = jnp.max(masked, axis=1) / jnp.where(informative, total, 1.0)
+    size = jnp.asarray(size, nmi.dtype)
+    uniform = 1.0 / jnp.maximum(size, 1.0)
+    score = jnp.where(size > 1, (ratio - uniform) / jnp.where(size > 1, 1.0 - uniform, 1.0), 1.0)
+    return jnp.where(informative, score, 0.0)
+
+
+def _standardise(codes):
+    """(z − mean) / std per column (ddof = 0; a constant column becomes 0), as StandardScaler."""
+    mean = _tree_sum(codes.T) / codes.shape[0]
+    std = jnp.sqrt(_tree_sum(jnp.square(codes - mean).T) / codes.shape[0])
+    return (codes - mean) / jnp.where(std > 0, std, 1.0)
+
+
+_LOG_EPS = float(-np.log(np.finfo(np.float64).eps))
+# A vanishing ridge instead of C = ∞ (½‖W‖²/(C·N) on the mean log loss): the unpenalised L-BFGS
+# fit turns NaN once it stalls, on separable data or with constant or collinear features.
+_NO_PENALTY = 1e4
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 5))
+def _infoe(codes, factors, discrete_latents, num_classes, width, steps):
+    """(1/K) Σ_k (log C_k − H_cond,k) / log C_k from balanced logistic regressions; one vmapped
+    fit per distinct class count C_k, and a term 0 where C_k = 1."""
+    if discrete_latents:
+        one_hot = jax.vmap(
+            lambda z: jax.nn.one_hot(estimators.encode_labels(z, z, width)[0], width),
+            in_axes=1,
+            out_axes=1,
+        )(codes)
+        features = one_hot.reshape(codes.shape[0], -1)
+    else:
+        features = _standardise(codes)
+
+    def term(y_raw, classes):
+        y, _ = estimators.encode_labels(y_raw, y_raw, classes)
+        counts = jnp.sum(jax.nn.one_hot(y, classes), axis=0)
+        weight = y.shape[0] / (classes * jnp.maximum(counts, 1.0))[y]
+        params = estimators.fit_logistic_regression(
+            features, y, classes, C=_NO_PENALTY, weight_N=weight, steps=steps
+        )
+        p = estimators.logistic_regression_proba(params, features)
+        nll = -jnp.log(jnp.take_along_axis(p, y[:, None], axis=1)[:, 0])
+        h_cond = _tree_sum(jnp.minimum(nll, _LOG_EPS)) / y.shape[0]
+        h_marg = jnp.log(jnp.float32(classes))
+        return (h_marg - h_cond) / h_marg
+
+    total = jnp.zeros((), features.dtype)
+    for classes in sorted(set(num_classes) - {1}):
+        columns = [k for k, c in enumerate(num_classes) if c == classes]
+        per_factor = jax.vmap(term, in_axes=(1, None))(factors[:, columns], classes)
+        total = total + jnp.sum(per_factor)
+    return total / len(num_classes)
+
+
+def _infoe_reference(codes, factors, discrete_latents):
+    """InfoE by the reference's sklearn calls (NumPy)."""
+    from sklearn import linear_model, metrics, preprocessing
+
+    if discrete_latents:
+        features = preprocessing.OneHotEncoder().fit_transform(codes)
+    else:
+        features = preprocessing.StandardScaler().fit_transform(codes.astype(np.float64))
+    terms = []
+    for column in factors.T:
+        y = preprocessing.LabelEncoder().fit_transform(column)
+        if y.max() < 1:
+            terms.append(0.0)
+            continue
+
+        def log_loss(x, y=y):
+            model = linear_model.LogisticRegression(
+                C=np.inf, class_weight="balanced", solver="lbfgs", max_iter=100, tol=1e-4
+            )
+            return metrics.log_loss(y, model.fit(x, y).predict_proba(x))
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            h_cond, h_marg = log_loss(features), log_loss(np.zeros(codes.shape))
+        terms.append((h_marg - h_cond) / h_marg)
+    return np.float32(np.mean(terms))
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4))
+def _infomc(codes, factors, discrete_latents, n_neighbors, active_fraction):
+    entropy = _entropy(factors)  # [K]
+    if discrete_latents:
+        mi = _mutual_info(factors, codes)  # [K, L]
+    else:
+        mi = _knn_mi_matrix(_standardise(codes), factors, n_neighbors).T
+    constant = entropy <= 0
+    nmi = jnp.where(constant[:, None], 0.0, mi / jnp.where(constant, 1.0, entropy)[:, None])
+
+    ranges = jnp.max(codes, axis=0) - jnp.min(codes, axis=0)
+    if active_fraction is not None:
+        active = ranges > jnp.max(ranges) * active_fraction
+    elif discrete_latents:
+        active = ranges > 0
+    else:
+        active = ranges > jnp.max(ranges) / 20
+    num_active = jnp.sum(active)
+    num_factors = factors.shape[1]
+
+    per_latent = _normalised_ratio(nmi.T, jnp.ones((1, num_factors), bool), num_factors)
+    infom = _tree_sum(jnp.where(active, per_latent, 0.0)) / jnp.maximum(num_active, 1)
+    per_factor = _normalised_ratio(nmi, active[None, :], num_active)
+    infoc = jnp.where(num_active > 0, _tree_sum(per_factor) / num_factors, 0.0)
+    return {
+        "infom": infom,
+        "infoc": infoc,
+        "nmi": nmi,
+        "num_active_latents": num_active.astype(jnp.int32),
+    }

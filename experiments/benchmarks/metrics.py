@@ -1,0 +1,239 @@
+"""Metrics at disentanglement_lib's sample sizes: disentax (JAX) against the reference, side by side
+
+Every array metric scores the same 10,000 training (and 5,000 test) points of a synthetic
+representation (10 codes; 5 factors of sizes 3, 6, 40, 32, 32, as dSprites) in disentax's JAX
+mode, timed after compilation, and in the reference implementation: the numpy / sklearn
+transcriptions of disentanglement_lib (and of the QLAE code's infomec.py) that the tests check
+against (tests/metrics), or a metric's own `mode="reference"` where it calls sklearn with the
+reference's settings. UDR runs disentanglement_lib's 1,000 points for a population of 10 models.
+Then a population of 50 models (the same factors, codes with independent noise) is scored in
+one `jax.jit(jax.vmap(metric))` call and in 50 sequential calls. Medians of interleaved repeats,
+in seconds; ratios > 1 favour disentax / the vmapped call. Ends with one JSON line (also
+written to --out).
+
+    python experiments/benchmarks/metrics.py [--repeats 3] [--population 50] [--metrics mig irs]
+"""
+
+import argparse
+import pathlib
+import statistics
+import sys
+import time
+
+import jax
+import numpy as np
+from common import add_out_argument, write_result
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests" / "metrics"))
+
+from test_infomec import ref_infoe, ref_infomc  # noqa: E402
+from test_irs import ref_irs  # noqa: E402
+from test_mig import ref_mig  # noqa: E402
+from test_modularity import ref_modularity  # noqa: E402
+from test_sap import ref_sap_continuous  # noqa: E402
+from test_udr import ref_udr  # noqa: E402
+from test_unsupervised import ref_unsupervised  # noqa: E402
+
+from disentax import metrics  # noqa: E402
+
+FACTOR_SIZES = (3, 6, 40, 32, 32)
+NUM_CODES = 10
+NUM_TRAIN, NUM_TEST = 10_000, 5_000
+UDR_POINTS, UDR_MODELS = 1_000, 10
+ARRAY_METRICS = ("mig", "modularity", "irs", "unsupervised", "sap_continuous")
+
+
+def representation(factors, seed):
+    """Codes `[N, 10]`: 5 noisy monotone or periodic maps of the factors, 2 entangled mixtures,
+    3 nuisance codes; `seed` draws the noise."""
+    rng = np.random.default_rng(seed)
+    n = factors.shape[0]
+    v = factors / (np.array(FACTOR_SIZES) - 1.0)
+    noise = rng.normal(size=(n, NUM_CODES))
+    codes = np.concatenate(
+        [
+            v[:, :1] + 0.2 * noise[:, :1],
+            np.sin(3.0 * v[:, 1:2]) + 0.1 * noise[:, 1:2],
+            np.exp(v[:, 2:3]) + 0.1 * noise[:, 2:3],
+            v[:, 3:5] + 0.05 * noise[:, 3:5],
+            v[:, 2:3] + v[:, 3:4] + 0.1 * noise[:, 5:6],
+            v[:, 0:1] - v[:, 4:5] + 0.1 * noise[:, 6:7],
+            noise[:, 7:10],
+        ],
+        axis=1,
+    )
+    return codes.astype(np.float32)
+
+
+def problem(seed=0):
+    rng = np.random.default_rng(seed)
+    factors = np.stack([rng.integers(0, s, NUM_TRAIN + NUM_TEST) for s in FACTOR_SIZES], 1)
+    factors = factors.astype(np.int32)
+    codes = representation(factors, seed + 1)
+    return codes[:NUM_TRAIN], factors[:NUM_TRAIN], codes[NUM_TRAIN:], factors[NUM_TRAIN:]
+
+
+def udr_population(seed=0):
+    rng = np.random.default_rng(seed)
+    sources = rng.normal(size=(UDR_POINTS, NUM_CODES))
+    reps = []
+    for _ in range(UDR_MODELS):
+        signed = np.eye(NUM_CODES)[rng.permutation(NUM_CODES)] * rng.choice([-1, 1], NUM_CODES)
+        reps.append(sources @ signed + 0.3 * rng.normal(size=sources.shape))
+    return np.stack(reps).astype(np.float32), np.ones((UDR_MODELS, NUM_CODES), np.float32)
+
+
+def benchmarks(codes, factors, test_codes, test_factors):
+    """name -> (disentax call `codes -> scores`, reference call or None, vmappable)."""
+    classes = tuple(len(np.unique(f)) for f in factors.T)
+    discrete = np.round(4.0 * codes)
+    width = max(len(np.unique(z)) for z in discrete.T)
+    table = {
+        "mig": (lambda c: metrics.mig(c, factors), lambda: ref_mig(codes, factors)),
+        "modularity": (
+            lambda c: metrics.modularity(c, factors),
+            lambda: ref_modularity(codes, factors),
+        ),
+        "irs": (lambda c: metrics.irs(c, factors), lambda: ref_irs(codes, factors)),
+        "unsupervised": (lambda c: metrics.unsupervised(c), lambda: ref_unsupervised(codes)),
+        "sap_continuous": (
+            lambda c: metrics.sap(c, factors, c, factors, continuous_factors=True),
+            lambda: ref_sap_continuous(codes, factors),
+        ),
+        "infomec": (
+            lambda c: metrics.infomec(c, factors, num_classes=classes),
+            lambda: (ref_infomc(factors, codes, False), ref_infoe(factors, codes, False)),
+        ),
+        "infomec_discrete": (
+            lambda c: metrics.infomec(
+                np.round(4.0 * c) if isinstance(c, np.ndarray) else jax.numpy.round(4.0 * c),
+                factors,
+                discrete_latents=True,
+                num_classes=classes,
+                num_latent_values=width,
+            ),
+            lambda: (ref_infomc(factors, discrete, True), ref_infoe(factors, discrete, True)),
+        ),
+    }
+    split = {
+        "sap_discrete": lambda c, mode: metrics.sap(
+            c, factors, test_codes, test_factors, mode=mode, num_classes=classes
+        ),
+        "dci_gbt": lambda c, mode: metrics.dci(
+            c, factors, test_codes, test_factors, mode=mode, num_classes=classes
+        ),
+        "dci_random_forest": lambda c, mode: metrics.dci(
+            c,
+            factors,
+            test_codes,
+            test_factors,
+            estimator="random_forest",
+            mode=mode,
+            num_classes=classes,
+        ),
+        "modularity_explicitness": lambda c, mode: metrics.modularity_explicitness(
+            c, factors, test_codes, test_factors, mode=mode, num_classes=classes
+        ),
+    }
+    for name, fn in split.items():
+        table[name] = (
+            lambda c, fn=fn: fn(c, "jax"),
+            lambda fn=fn: fn(codes, "reference"),
+        )
+    return table
+
+
+def median_times(calls, repeats):
+    """Median wall time of each zero-argument call, calls interleaved within each repeat."""
+    times = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            jax.block_until_ready(call())
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--population", type=int, default=50)
+    parser.add_argument("--metrics", nargs="*", default=None, help="subset (default: all)")
+    parser.add_argument(
+        "--population-metrics",
+        nargs="*",
+        default=list(ARRAY_METRICS),
+        help="metrics also timed over the population (default: the closed-form ones; InfoMEC's"
+        " and the classifiers' fits make 50 sequential calls take many minutes on 2 cores)",
+    )
+    add_out_argument(parser, "metrics")
+    args = parser.parse_args()
+
+    codes, factors, test_codes, test_factors = problem()
+    table = benchmarks(codes, factors, test_codes, test_factors)
+    reps, kl = udr_population()
+    table["udr_lasso"] = (None, None)  # population metric: timed below
+    names = args.metrics or list(table)
+    population = np.stack(
+        [
+            representation(np.concatenate([factors, test_factors]), seed)
+            for seed in range(args.population)
+        ]
+    )[:, :NUM_TRAIN]
+    result = {
+        "device": str(jax.devices()[0]),
+        "num_train": NUM_TRAIN,
+        "num_test": NUM_TEST,
+        "repeats": args.repeats,
+        "population": args.population,
+        "metrics": {},
+    }
+    print(
+        f"{'metric':26s} {'disentax s':>11s} {'reference s':>12s} {'× faster':>9s}   "
+        f"{'vmap s':>8s} {'loop s':>8s} {'× faster':>9s}"
+    )
+    for name in names:
+        if name == "udr_lasso":
+            jax_call = lambda: metrics.udr(reps, kl)
+            reference_call = lambda: ref_udr(reps, kl)
+            batched = None
+        else:
+            fn, reference_call = table[name]
+            jax_call = lambda fn=fn: fn(codes)
+            batched = jax.jit(jax.vmap(fn)) if name in args.population_metrics else None
+        compile_start = time.perf_counter()
+        jax.block_until_ready(jax_call())
+        first_call = time.perf_counter() - compile_start
+        t = median_times({"jax": jax_call, "reference": reference_call}, args.repeats)
+        row = {
+            "disentax_s": t["jax"],
+            "reference_s": t["reference"],
+            "speedup": t["reference"] / t["jax"],
+            "first_call_s": first_call,
+        }
+        if batched is not None and name in args.population_metrics:
+            jax.block_until_ready(batched(population))
+            p = median_times(
+                {
+                    "vmap": lambda batched=batched: batched(population),
+                    "loop": lambda fn=fn: [fn(c) for c in population],
+                },
+                args.repeats,
+            )
+            row.update(vmap_s=p["vmap"], loop_s=p["loop"], population_speedup=p["loop"] / p["vmap"])
+        result["metrics"][name] = row
+        vmap = (
+            f"{row['vmap_s']:8.3f} {row['loop_s']:8.3f} {row['population_speedup']:9.2f}"
+            if batched is not None
+            else f"{'—':>8s} {'—':>8s} {'—':>9s}"
+        )
+        print(
+            f"{name:26s} {row['disentax_s']:11.4f} {row['reference_s']:12.4f} "
+            f"{row['speedup']:9.2f}   {vmap}",
+            flush=True,
+        )
+    write_result(args.out, result)
+
+
+if __name__ == "__main__":
+    main()

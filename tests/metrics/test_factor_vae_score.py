@@ -1,0 +1,155 @@
+"""FactorVAE score against a numpy transcription of disentanglement_lib's majority vote."""
+
+import dataclasses
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from disentax import data
+from disentax.data.base import FactorGrid
+from disentax.errors import UserError
+from disentax.metrics import factor_vae_score
+from disentax.metrics.factor_vae_score import chunk_factors
+
+
+@dataclasses.dataclass(frozen=True)
+class Readback(FactorGrid):
+    """A procedural dataset whose images hold the factors: pixel k = v_k / (size_k − 1) for the
+    K factors, then K uniform noise pixels drawn from the nuisance key."""
+
+    name: ClassVar[str] = "readback"
+    factor_names: ClassVar[tuple[str, ...]] = ("a", "b", "c")
+    factor_sizes: ClassVar[tuple[int, ...]] = (4, 5, 6)
+    observation_shape: ClassVar[tuple[int, int, int]] = (1, 6, 1)
+
+    def observations_from_factors(self, factors_NxK, rng=None):
+        scale = jnp.asarray(self.factor_sizes, jnp.float32) - 1.0
+        factors = jnp.asarray(factors_NxK, jnp.float32) / scale
+        noise = jax.random.uniform(rng, factors.shape)
+        return jnp.concatenate([factors, noise], axis=1)[:, None, :, None]
+
+
+DATASET = Readback()
+OPTIONS = dict(batch_size=16, num_train=300, num_eval=200, num_variance_estimate=1000)
+IMAGES_PER_CALL = 1600  # 100 votes per call for both splits
+
+
+def perfect(images):
+    return images[:, 0, :3, 0]
+
+
+def noise(images):
+    return images[:, 0, 3:, 0]
+
+
+def mixed(images):
+    """Factor a with noise, factor b shrunk below the 0.05 pruning threshold, pure noise, and
+    factor c with more noise."""
+    x = images[:, 0, :, 0]
+    return jnp.stack([x[:, 0] + 0.3 * x[:, 3], 0.01 * x[:, 1], x[:, 4], x[:, 2] + x[:, 5]], 1)
+
+
+def score(fn, seed=0, **options):
+    return factor_vae_score(
+        DATASET, fn, jax.random.key(seed), images_per_call=IMAGES_PER_CALL, **OPTIONS, **options
+    )
+
+
+# --- reference: disentanglement_lib factor_vae.py on the same samples ---
+
+
+def ref_factor_vae(global_codes, train_batches, eval_batches, num_factors, threshold=0.05):
+    global_variances = np.var(global_codes, axis=0, ddof=1)
+    active_dims = np.sqrt(global_variances) >= threshold
+    if not active_dims.any():
+        return 0.0, 0.0
+
+    def votes(batches):
+        counts = np.zeros((num_factors, global_variances.shape[0]), dtype=np.int64)
+        for factor_index, representations in batches:
+            local_variances = np.var(representations, axis=0, ddof=1)
+            argmin = np.argmin(local_variances[active_dims] / global_variances[active_dims])
+            counts[factor_index, argmin] += 1
+        return counts
+
+    training_votes = votes(train_batches)
+    classifier = np.argmax(training_votes, axis=0)
+    other_index = np.arange(training_votes.shape[1])
+    train_accuracy = np.sum(training_votes[classifier, other_index]) / np.sum(training_votes)
+    eval_votes = votes(eval_batches)
+    eval_accuracy = np.sum(eval_votes[classifier, other_index]) / np.sum(eval_votes)
+    return train_accuracy, eval_accuracy
+
+
+def same_samples(fn, seed, batch_size, num_train, num_eval, num_variance_estimate):
+    """The samples `factor_vae_score` draws: codes for the variances and per-vote batches."""
+    variance_key, train_key, eval_key = jax.random.split(jax.random.key(seed), 3)
+    factor_key, nuisance_key = jax.random.split(jax.random.fold_in(variance_key, 0))
+    factors = DATASET.sample_factors(factor_key, num_variance_estimate)
+    global_codes = np.asarray(fn(DATASET.observations_from_factors(factors, nuisance_key)))
+    per_call = IMAGES_PER_CALL // batch_size
+
+    def batches(key, n):
+        out = []
+        for chunk in range(-(-n // per_call)):
+            k, factors, nuisance_key, valid = chunk_factors(
+                DATASET, batch_size, per_call, key, chunk, n
+            )
+            codes = np.asarray(fn(DATASET.observations_from_factors(factors, nuisance_key)))
+            codes = codes.reshape(per_call, batch_size, -1)
+            out += [(int(k[v]), codes[v]) for v in range(per_call) if valid[v]]
+        return out
+
+    return global_codes, batches(train_key, num_train), batches(eval_key, num_eval)
+
+
+# --- tests ---
+
+
+def test_votes_fix_one_factor_per_batch():
+    k, factors, _, valid = chunk_factors(DATASET, 16, 100, jax.random.key(3), 1, 150)
+    factors = np.asarray(factors).reshape(100, 16, 3)
+    for v in range(100):
+        assert np.all(factors[v, :, k[v]] == factors[v, 0, k[v]])
+    assert np.sum(valid) == 50 and np.all(valid[:50])
+
+
+def test_matches_transcription_on_same_samples():
+    scores = score(mixed, seed=1)
+    samples = same_samples(mixed, 1, **OPTIONS)
+    train, evaluation = ref_factor_vae(*samples, num_factors=3)
+    assert 0.4 < train < 1.0  # a non-trivial vote matrix
+    np.testing.assert_allclose(scores["train_accuracy"], train, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(scores["eval_accuracy"], evaluation, rtol=0, atol=1e-6)
+    assert scores["num_active_dims"] == 3  # the shrunk dim is pruned
+
+
+def test_perfect_representation_scores_one_and_noise_chance():
+    scores = score(perfect)
+    assert scores["train_accuracy"] == 1.0 and scores["eval_accuracy"] == 1.0
+    assert scores["num_active_dims"] == 3
+    random = score(noise)
+    assert random["eval_accuracy"] < 0.5  # chance is 1/3; the train split is fit to noise
+
+
+def test_constant_representation_scores_zero():
+    scores = score(lambda images: jnp.zeros((images.shape[0], 4)))
+    assert scores == {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0}
+
+
+def test_host_rendering_path_gives_the_same_score(monkeypatch):
+    expected = score(mixed, seed=1)
+    monkeypatch.setattr(data, "is_procedural", lambda dataset: False)
+    host = score(mixed, seed=1)
+    for key in expected:
+        np.testing.assert_allclose(host[key], expected[key], rtol=0, atol=1e-6)
+
+
+def test_user_errors():
+    with pytest.raises(UserError, match="batch_size"):
+        factor_vae_score(DATASET, perfect, jax.random.key(0), batch_size=1)
+    with pytest.raises(UserError, match="codes \\[B, L\\]"):
+        score(lambda images: images[:, 0, :, 0].reshape(-1))
