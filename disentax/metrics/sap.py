@@ -8,7 +8,7 @@ import numpy as np
 
 from disentax.errors import UserError
 from disentax.metrics import estimators
-from disentax.metrics.mig import _require_2d, _require_same_n, _tree_sum
+from disentax.metrics.mig import _require_2d, _require_finite, _require_same_n, _tree_sum
 
 
 def sap(
@@ -62,6 +62,8 @@ def sap(
     for name, x in arrays.items():
         _require_2d(name, x)
     codes, factors, test_codes, test_factors = arrays.values()
+    _require_finite("codes", codes)
+    _require_finite("test_codes", test_codes)
     _require_same_n("codes", codes, "factors", factors)
     _require_same_n("test_codes", test_codes, "test_factors", test_factors)
     if test_codes.shape[1] != codes.shape[1] or test_factors.shape[1] != factors.shape[1]:

@@ -104,13 +104,13 @@ def test_sap_continuous(problem):
         assert len(codes) == len(factors)  # NaN codes pass: see test_sap_non_finite_codes
 
 
-@pytest.mark.xfail(strict=True, reason="sap (owned elsewhere) scores NaN codes without an error")
 def test_sap_non_finite_codes():
     codes = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
     codes[3, 1] = np.nan
     factors = np.random.default_rng(1).integers(0, 3, size=(20, 2)).astype(np.int32)
-    with pytest.raises(UserError):
-        sap(codes, factors, codes, factors, continuous_factors=True)
+    for continuous in (True, False):
+        with pytest.raises(UserError, match="NaN"):
+            sap(codes, factors, codes, factors, continuous_factors=continuous)
 
 
 @settings(max_examples=5, deadline=None, database=None)
