@@ -10,17 +10,18 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
-from jax.sharding import Mesh
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from disentax import data
 from disentax.errors import UserError
-from disentax.models import MODELS
-from disentax.objectives import OBJECTIVES
+from disentax.metrics import suite
+from disentax.models import DISCRIMINATORS, MODELS, WithDiscriminator
+from disentax.objectives import OBJECTIVES, MultiPlayer
 from disentax.registry import call_registered
 from disentax.train import parallel
 from disentax.train.optimizer import make_optimizer
 from disentax.train.state import TrainState
-from disentax.train.step import train_step
+from disentax.train.step import multi_player_step, train_step
 
 POSITIVE_FIELDS = (
     "batch_size",
@@ -29,6 +30,7 @@ POSITIVE_FIELDS = (
     "checkpoint_every_steps",
     "keep_checkpoints",
     "eval.num_samples",
+    "eval.num_test_samples",
     "eval.batch_size",
     "eval.num_bins",
     "eval.num_images",
@@ -36,6 +38,7 @@ POSITIVE_FIELDS = (
 )
 
 
+OPTIMIZER_FIELDS = ("learning_rate", "b1", "b2", "eps", "weight_decay", "decay_pattern")
 SAMPLING_MODES = ("iid", "epochs")  # i.i.d. factors (disentanglement_lib) or shuffled epochs
 
 
@@ -60,9 +63,10 @@ class Run:
     dataset: data.GroundTruthDataset
     model: nn.Module
     loss_fn: Callable
-    tx: optax.GradientTransformation
+    tx: optax.GradientTransformation | dict  # {player: transformation} for a MultiPlayer
     mesh: Mesh
     keys: RunKeys
+    objective: MultiPlayer | None = None  # set when the objective has several players
 
     def init_state(self) -> TrainState:
         """Fresh state, replicated over the mesh."""
@@ -76,11 +80,21 @@ class Run:
 
     @functools.cached_property
     def step_fn(self) -> Callable:
-        """`train_step` jitted on the mesh: state replicated and donated, batch split on `data`."""
+        """`train_step` (`multi_player_step` for a `MultiPlayer` objective) jitted on the mesh:
+        state replicated and donated, batch split on `data`."""
         replicated = parallel.replicated(self.mesh)
+        if self.objective is None:
+            step = functools.partial(train_step, loss_fn=self.loss_fn)
+        else:
+            step = functools.partial(
+                multi_player_step, loss_fn=self.loss_fn, objective=self.objective
+            )
+        batches = parallel.batch_sharded(self.mesh)
+        if self.objective is not None and self.objective.batches_per_step > 1:
+            batches = stacked_sharding(self.mesh)
         return jax.jit(
-            functools.partial(train_step, loss_fn=self.loss_fn),
-            in_shardings=(replicated, parallel.batch_sharded(self.mesh)),
+            step,
+            in_shardings=(replicated, batches),
             out_shardings=replicated,
             donate_argnums=0,
         )
@@ -88,8 +102,42 @@ class Run:
     @functools.cached_property
     def batch_fn(self) -> Callable[[int], dict]:
         """step -> the global batch of that step, sharded over `data`: rendered on the device for
-        procedural datasets with i.i.d. sampling, gathered on the host otherwise."""
+        procedural datasets with i.i.d. sampling, gathered on the host otherwise. A `MultiPlayer`
+        with `batches_per_step` n > 1 gets n batches stacked `[n, B, ...]` (`stacked_batches`).
+
+        With `config.data_pairs_k` set (an int: k in 1..K-1, or -1 for k random per pair), the
+        batches are weakly-supervised pairs (`data.pairs`, dynamics `config.data_pairs_dynamics`,
+        default "exact"), i.i.d. only; the pair objectives (Ada-GVAE, Ada-ML-VAE) require it."""
+        from disentax.objectives import PAIR_OBJECTIVES  # batch_fn's own import (shared file)
+
         sharding = parallel.batch_sharded(self.mesh)
+        pairs_k = self.config.get("data_pairs_k")
+        if pairs_k is None and self.config.objective.name in PAIR_OBJECTIVES:
+            raise UserError(
+                f"objective {self.config.objective.name!r} trains on pairs: set config field "
+                "'data_pairs_k' (k in 1..K-1 factors changed per pair, or -1 for random k)"
+            )
+        if pairs_k is not None:
+            if self.config.data_sampling != "iid":
+                raise UserError(
+                    "config field 'data_pairs_k' needs data_sampling 'iid', "
+                    f"got {self.config.data_sampling!r}"
+                )
+            pair_batches = (
+                data.procedural_pair_batches
+                if data.is_procedural(self.dataset)
+                else data.stored_pair_batches
+            )
+            return pair_batches(
+                self.dataset,
+                self.config.batch_size,
+                self.keys.data,
+                pairs_k,
+                self.config.get("data_pairs_dynamics", "exact"),
+                sharding,
+            )
+        if self.objective is not None and self.objective.batches_per_step > 1:
+            return stacked_batches(self, self.objective.batches_per_step)
         if data.is_procedural(self.dataset) and self.config.data_sampling == "iid":
             return data.procedural_batches(
                 self.dataset, self.config.batch_size, self.keys.data, sharding
@@ -103,6 +151,44 @@ class Run:
         )
 
 
+def stacked_sharding(mesh: Mesh) -> NamedSharding:
+    """`[n, B, ...]` batches: the batch axis (the second) split over `data`."""
+    return NamedSharding(mesh, PartitionSpec(None, "data"))
+
+
+def stacked_batches(run: Run, n: int) -> Callable[[int], dict]:
+    """step -> `n` batches stacked `[n, B, ...]` (a `MultiPlayer` with `batches_per_step` n).
+
+    Procedural i.i.d. data: batch i of step k is rendered from `fold_in(fold_in(data key, k), i)`
+    in one jit; stored data (or epochs): batch i of step k is the stored pipeline's batch
+    n·k + i, so epochs are read in order."""
+    config, sharding = run.config, stacked_sharding(run.mesh)
+    if data.is_procedural(run.dataset) and config.data_sampling == "iid":
+
+        def render(step):
+            step_key = jax.random.fold_in(run.keys.data, step)
+
+            def one(i):
+                key = jax.random.fold_in(step_key, i)
+                return data.sample_procedural(run.dataset, key, config.batch_size)
+
+            images, factors = jax.lax.map(one, jnp.arange(n))
+            return {"image": images, "factors": factors}
+
+        return jax.jit(render, out_shardings=sharding)
+    single = data.stored_batches(
+        run.dataset,
+        config.batch_size,
+        config.seed,
+        mode=config.data_sampling,
+        sharding=parallel.batch_sharded(run.mesh),
+    )
+    stack = jax.jit(
+        lambda *batches: jax.tree.map(lambda *x: jnp.stack(x), *batches), out_shardings=sharding
+    )
+    return lambda step: stack(*(single(n * step + i) for i in range(n)))
+
+
 def build(config: ml_collections.ConfigDict) -> Run:
     validate(config)
     dataset = data.get(config.dataset)
@@ -110,6 +196,10 @@ def build(config: ml_collections.ConfigDict) -> Run:
     model = call_registered(
         MODELS, config.model, num_latents=config.num_latents, channels=channels, image_size=height
     )
+    objective = OBJECTIVES.get(config.objective.name)
+    players = objective if isinstance(objective, MultiPlayer) else None
+    if players is not None and players.discriminator:
+        model = WithDiscriminator(model=model, discriminator=make_discriminator(config))
     mesh = parallel.data_mesh()
     parallel.check_batch_size(config.batch_size, mesh)
     return Run(
@@ -117,15 +207,53 @@ def build(config: ml_collections.ConfigDict) -> Run:
         dataset=dataset,
         model=model,
         loss_fn=bind_objective(config.objective, model),
-        tx=make_optimizer(config),
+        tx=make_optimizer(config) if players is None else player_optimizers(config, players),
         mesh=mesh,
         keys=RunKeys.from_seed(config.seed),
+        objective=players,
     )
 
 
+def make_discriminator(config: ml_collections.ConfigDict) -> nn.Module:
+    """The discriminator named by `config.discriminator` (a `DISCRIMINATORS` name)."""
+    if "discriminator" not in config:
+        raise UserError(
+            f"objective {config.objective.name!r} needs config field 'discriminator', one of "
+            f"{', '.join(DISCRIMINATORS.names())} (the built-in config 'factor_vae' sets it)"
+        )
+    return call_registered(DISCRIMINATORS, config.discriminator)
+
+
+def player_optimizers(
+    config: ml_collections.ConfigDict, objective: MultiPlayer
+) -> dict[str, optax.GradientTransformation]:
+    """`{player: make_optimizer(...)}`: player "model" is optimised by `config.optimizer`, any
+    other player p by `config.<p>_optimizer` (same fields; FactorVAE's discriminator:
+    disentanglement_lib's Adam(1e-4, β1 0.5, β2 0.9, ε 1e-8))."""
+    txs = {}
+    for player in objective.players:
+        field = "optimizer" if player == "model" else f"{player}_optimizer"
+        missing = [k for k in OPTIMIZER_FIELDS if k not in config.get(field, {})]
+        if missing:
+            raise UserError(
+                f"objective {config.objective.name!r} needs config field {field!r} with the "
+                f"fields {', '.join(OPTIMIZER_FIELDS)} (missing {', '.join(missing)})"
+            )
+        if config[field].learning_rate <= 0:
+            raise UserError(
+                f"config field '{field}.learning_rate' must be positive, "
+                f"got {config[field].learning_rate}"
+            )
+        txs[player] = make_optimizer(ml_collections.ConfigDict({"optimizer": config[field]}))
+    return txs
+
+
 def bind_objective(objective: ml_collections.ConfigDict, model: nn.Module) -> Callable:
-    """`objective.name` with the other fields bound -> `loss_fn(params, batch, rng, *, step)`."""
+    """`objective.name` with the other fields bound -> `loss_fn(params, batch, rng, *, step)`
+    (a `MultiPlayer`'s `loss_fn`, which returns one loss per player)."""
     fn = OBJECTIVES.get(objective.name)
+    if isinstance(fn, MultiPlayer):
+        fn = fn.loss_fn
     hparams = {k: v for k, v in objective.items() if k != "name"}
     try:
         inspect.signature(fn).bind(None, None, None, model=model, step=0, **hparams)
@@ -153,6 +281,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"config field 'data_sampling' must be one of {', '.join(SAMPLING_MODES)}, "
             f"got {config.data_sampling!r}"
         )
+    if config.eval.every_steps < 0:
+        raise UserError(
+            f"config field 'eval.every_steps' must be >= 0 (0: at the end only), "
+            f"got {config.eval.every_steps}"
+        )
+    suite.parse_names(config.eval.metrics)
     if not 0 <= config.seed < 2**32:
         raise UserError(f"config field 'seed' must be in [0, 2**32), got {config.seed}")
     if config.num_steps < 0:

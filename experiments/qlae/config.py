@@ -1,7 +1,8 @@
 """Disentanglement via Latent Quantization (Hsu et al. 2023): one model of its tables per run.
 
 Argument: comma-separated `key=value` items and flags, e.g. `config.py:model=vq_vae,seed=1`:
-- `model`: qlae (default), qlae_global, ae, vae, tcvae, bio_ae, vq_vae (the paper's autoencoders);
+- `model`: qlae (default), qlae_global, ae, vae, tcvae, bio_ae, vq_vae (the paper's autoencoders),
+  info_wgan, ql_info_wgan (its GANs: InfoWGAN-GP, QLInfoWGAN-GP);
 - `dataset` (default shapes3d_procedural), `seed` (default 0);
 - `no_weight_decay`: the "w/o weight decay" ablations;
 - `smoke`: a few steps of the model's `_tiny` variant (tests).
@@ -9,6 +10,10 @@ Everything else is the QLAE code (kylehkhsu/latent_quantization, `configs/train_
 `configs/model_partial/*.yaml`, `configs/params/*/*.yaml`): 12-block encoder and style decoder,
 2 latents per source, batch 128, 200,000 steps, AdamW(1e-3) with the model's weight decay and
 element-wise gradient clipping 1.0 on all weights but biases and codebooks, Adam on those.
+The GANs (`configs/train_gan.yaml`, `configs/model_partial/*info_gan.yaml`): the same networks as
+generator and critic, batch 64, 200,000 critic updates (40,000 steps of 5 critic updates and one
+generator update), both players AdamW(2e-4, β1 0, β2 0.9) with weight decay 1e-4 (InfoWGAN-GP) or
+1e-3 (QLInfoWGAN-GP) and the same clipping and exclusions.
 """
 
 import math
@@ -18,6 +23,7 @@ import ml_collections
 from disentax import config as config_lib
 from disentax import data
 from disentax.errors import UserError
+from disentax.objectives.gan import N_CRITIC
 
 # model -> (disentax model, objective with its hyperparameters, weight decay, codebook?)
 MODELS = {
@@ -40,6 +46,12 @@ MODELS = {
         True,
     ),
 }
+# GANs: model -> (disentax model, objective, weight decay); the same for every dataset.
+GANS = {
+    "info_wgan": ("info_wgan", "info_wgan_gp", 1e-4),
+    "ql_info_wgan": ("ql_info_wgan", "ql_info_wgan_gp", 1e-3),
+}
+GAN_CRITIC_UPDATES = 200_000  # QLAE `optim.num_steps`: critic updates, 5 per disentax step
 # Per-dataset values of `configs/params/<model>/<dataset>.yaml`: (model, hyperparameter) -> value.
 PER_DATASET = {
     "shapes3d": {
@@ -127,8 +139,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
             "allowed: model, dataset, seed"
         )
     name = values.get("model", "qlae")
-    if name not in MODELS:
-        raise UserError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+    if name not in MODELS and name not in GANS:
+        raise UserError(f"unknown model {name!r}; known: {', '.join([*MODELS, *GANS])}")
+    if name in GANS:
+        return gan_config(name, values, flags)
     model, objective, weight_decay, has_codebook = MODELS[name]
     dataset = values.get("dataset", DEFAULT_DATASET)
     tuned = PER_DATASET.get(family(dataset), {})
@@ -170,17 +184,63 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.eval.traversal_range = (
         2.0 if name in ("vae", "tcvae") else 0.5
     )  # codebooks start in [-0.5, 0.5]
-    if "smoke" in flags:  # a few steps of the tiny variant and a minimal evaluation
-        c.model = f"{model}_tiny"
-        c.batch_size = 8
-        c.num_steps = 2
-        c.log_every_steps = 1
-        c.checkpoint_every_steps = 2
-        c.eval.metrics = "mig"
-        c.eval.representations = "mean"
-        c.eval.num_samples = 64
-        c.eval.num_test_samples = 32
-        c.eval.batch_size = 32
-        c.eval.num_images = 2
-        c.eval.traversal_steps = 2
+    if "smoke" in flags:
+        smoke(c)
+    return c
+
+
+def smoke(c: ml_collections.ConfigDict) -> None:
+    """A few steps of the model's tiny variant and a minimal evaluation."""
+    c.model = f"{c.model}_tiny"
+    c.batch_size = 8
+    c.num_steps = 2
+    c.log_every_steps = 1
+    c.checkpoint_every_steps = 2
+    c.eval.metrics = "mig"
+    c.eval.representations = "mean"
+    c.eval.num_samples = 64
+    c.eval.num_test_samples = 32
+    c.eval.batch_size = 32
+    c.eval.num_images = 2
+    c.eval.traversal_steps = 2
+
+
+def gan_config(name: str, values: dict[str, str], flags: set[str]) -> ml_collections.ConfigDict:
+    """InfoWGAN-GP / QLInfoWGAN-GP as `configs/train_gan.yaml`: players "critic" and
+    "generator", each with its own optimizer (`critic_optimizer`, `generator_optimizer`)."""
+    model, objective, weight_decay = GANS[name]
+    dataset = values.get("dataset", DEFAULT_DATASET)
+    try:
+        seed = int(values.get("seed", 0))
+    except ValueError:
+        raise UserError(f"seed must be an int, got {values['seed']!r}") from None
+    c = config_lib.load_config("beta_vae")
+    c.dataset = dataset
+    c.seed = seed
+    c.model = model
+    c.num_latents = 2 * num_sources(dataset)
+    c.objective = ml_collections.ConfigDict({"name": objective})
+    optimizer = {
+        "learning_rate": 2e-4,
+        "b1": 0.0,
+        "b2": 0.9,
+        "eps": 1e-8,
+        "weight_decay": 0.0 if "no_weight_decay" in flags else weight_decay,
+        "decay_pattern": ".",
+        "decay_exclude": ("(^|/)bias$",),
+        "clip": 1.0,
+    }
+    # `optimizer` is not used by a two-player objective; it is kept equal to the critic's.
+    c.optimizer = ml_collections.ConfigDict(optimizer)
+    c.critic_optimizer = ml_collections.ConfigDict(optimizer)
+    if objective == "ql_info_wgan_gp":  # the codebook is the generator's
+        optimizer["decay_exclude"] = ("(^|/)bias$", "(^|/)codebook$")
+    c.generator_optimizer = ml_collections.ConfigDict(optimizer)
+    c.batch_size = 64
+    c.num_steps = GAN_CRITIC_UPDATES // N_CRITIC
+    c.log_every_steps = 100
+    c.checkpoint_every_steps = 1_000  # QLAE: every 5,000 critic updates
+    c.eval.traversal_range = 0.5
+    if "smoke" in flags:
+        smoke(c)
     return c

@@ -46,8 +46,13 @@ CONFIGS = {
 }
 
 
+# GANs: no loss that falls monotonically, a `[5, B]` batch per step; their end-to-end test is
+# tests/train/test_gan_training.py.
+GANS = ("info_wgan_gp", "ql_info_wgan_gp")
+
+
 def registered():
-    return [n for n in OBJECTIVES.names() if not n.startswith("test_")]
+    return [n for n in OBJECTIVES.names() if not n.startswith("test_") and n not in GANS]
 
 
 def test_every_objective_has_a_config():

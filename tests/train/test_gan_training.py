@@ -1,0 +1,114 @@
+"""QLInfoWGAN-GP trains end to end: 5 critic updates per step on stacked batches, both players."""
+
+import math
+import pathlib
+import shutil
+
+import jax
+import numpy as np
+import pytest
+
+from disentax import config as config_lib
+from disentax import data
+from disentax.models.gan import InfoWGAN
+from disentax.models.qlae import ConvStack
+from disentax.train import build, train
+from disentax.train.checkpoint import Checkpointer
+from disentax.train.loop import CHECKPOINT_DIR
+
+CONFIG = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "qlae" / "config.py"
+
+
+def gan_config(model: str, *extra: str):
+    return config_lib.load_config(f"{CONFIG}:{','.join((f'model={model}', *extra))}")
+
+
+def adam_counts(opt_state) -> set[int]:
+    """The update counts of every Adam state in an optax state tree."""
+    leaves = jax.tree_util.tree_leaves_with_path(opt_state)
+    return {int(v) for path, v in leaves if "count" in jax.tree_util.keystr(path)}
+
+
+def test_ql_info_wgan_trains_both_players_five_critic_updates_per_step(tmp_path):
+    """Through `train`: between the step-1 and step-2 checkpoints the critic's Adam counted 5
+    updates and the generator's 1, and both players' params (the codebook too) moved."""
+    config = gan_config("ql_info_wgan", "dataset=dsprites_procedural", "smoke")
+    assert config.model == "ql_info_wgan_tiny" and config.num_steps == 2
+    config.checkpoint_every_steps = 1
+    metrics = train(config, tmp_path / "run", progress=False)
+    assert metrics["step"] == 2
+    for name in ("train/loss", "train/loss/critic", "eval/loss/critic", "eval/mig"):
+        assert math.isfinite(metrics[name]), name
+    target = jax.eval_shape(build(config).init_state)
+    directory = tmp_path / "run" / CHECKPOINT_DIR
+    states = {}
+    for step in (2, 1):  # the newest, then (step 2 removed) the one before
+        checkpointer = Checkpointer(directory, max_to_keep=3)
+        try:
+            states[step] = checkpointer.restore_latest(target)
+        finally:
+            checkpointer.close()
+        shutil.rmtree(directory / str(step))
+    for step, state in states.items():
+        assert int(state.step) == step
+        assert adam_counts(state.opt_state["critic"]) == {5 * step}
+        assert adam_counts(state.opt_state["generator"]) == {step}
+    for player in ("critic", "generator"):
+        old = jax.tree.leaves(states[1].params[player])
+        new = jax.tree.leaves(states[2].params[player])
+        changed = [not np.array_equal(a, b) for a, b in zip(old, new, strict=True)]
+        assert sum(changed) > len(changed) // 2, player  # (the value bias has no gradient)
+    codebooks = [states[k].params["generator"]["latent"]["codebook"] for k in (1, 2)]
+    assert not np.array_equal(*codebooks)
+
+
+def test_stacked_batches_are_the_folded_keys_renders():
+    """Batch i of step k is `sample_procedural(fold_in(fold_in(data key, k), i))`."""
+    run = build(gan_config("info_wgan", "dataset=dsprites_procedural", "smoke"))
+    batch = run.batch_fn(3)
+    assert batch["image"].shape == (5, 8, 64, 64, 1) and batch["factors"].shape[:2] == (5, 8)
+    for i in (0, 4):
+        key = jax.random.fold_in(jax.random.fold_in(run.keys.data, 3), i)
+        images, factors = data.sample_procedural(run.dataset, key, 8)
+        np.testing.assert_array_equal(batch["factors"][i], factors)
+        np.testing.assert_allclose(batch["image"][i], images, atol=1e-6)
+    assert not np.array_equal(batch["factors"][0], batch["factors"][1])
+
+
+@pytest.mark.parametrize(
+    ("model", "weight_decay", "objective"),
+    [("info_wgan", 1e-4, "info_wgan_gp"), ("ql_info_wgan", 1e-3, "ql_info_wgan_gp")],
+)
+def test_gan_configs_are_the_qlae_train_gan_settings(model, weight_decay, objective):
+    config = gan_config(model)
+    assert config.objective.name == objective and config.model == model
+    assert (config.batch_size, config.num_steps, config.num_latents) == (64, 40_000, 12)
+    for player in ("critic", "generator"):
+        o = config[f"{player}_optimizer"]
+        assert (o.learning_rate, o.b1, o.b2, o.clip) == (2e-4, 0.0, 0.9, 1.0)
+        assert o.weight_decay == weight_decay
+    assert gan_config(model, "no_weight_decay").generator_optimizer.weight_decay == 0.0
+
+
+def test_gan_model_reconstructs_through_the_latent_head():
+    """`__call__` = G(ẑ(x)) with ẑ the critic's quantized latent head, `encode` its values; the
+    prior draws codebook values."""
+    stack = ConvStack((2,), (4,), (2,), (4,))  # one block: 8x8 images, a fast compile
+    model = InfoWGAN(3, image_size=8, encoder_stack=stack, decoder_stack=stack, num_values=10)
+    x = jax.random.uniform(jax.random.PRNGKey(0), (2, 8, 8, 1))
+
+    @jax.jit
+    def outputs(key):
+        params = model.init(key, x)["params"]
+        logits, aux = model.apply({"params": params}, x)
+        codes, _ = model.apply({"params": params}, x, method=model.encode)
+        decoded = model.apply({"params": params}, codes, method=model.decode)
+        z = model.apply({"params": params}, 50, method=model.sample_latents, rngs={"latent": key})
+        return params["generator"]["latent"]["codebook"], logits, aux["z"], codes, decoded, z
+
+    codebook, logits, z_hat, codes, decoded, z = outputs(jax.random.PRNGKey(1))
+    for values in (codes, z):
+        assert all(np.isin(values[:, j], codebook[j]).all() for j in range(3))
+    assert len(np.unique(z)) > 3
+    np.testing.assert_allclose(z_hat, codes, atol=1e-6)
+    np.testing.assert_allclose(logits, decoded, rtol=1e-5, atol=1e-5)
