@@ -107,7 +107,7 @@ def votes_from_codes(k, codes, global_var, active, num_factors: int, valid):
     return counts.at[k, dim].add(valid.astype(jnp.int32))
 
 
-def _encode(dataset, representation_fn, factors, key):
+def encode_factors(dataset, representation_fn, factors, key):
     """Codes `[N, L]` of the images of `factors [N, K]`, checking the representation's shape."""
     codes = representation_fn(dataset.observations_from_factors(factors, key))
     if codes.ndim != 2 or codes.shape[0] != factors.shape[0]:
@@ -144,7 +144,7 @@ class _Sampler:
             for chunk_key in keys:
                 factor_key, nuisance_key = jax.random.split(chunk_key)
                 factors = np.asarray(self.dataset.sample_factors(factor_key, chunk))
-                codes.append(_encode(self.dataset, encode, factors, nuisance_key))
+                codes.append(encode_factors(self.dataset, encode, factors, nuisance_key))
             codes = jnp.stack(codes)
         return jnp.var(codes.reshape(num_chunks * chunk, -1)[:n], axis=0, ddof=1)
 
@@ -161,7 +161,7 @@ class _Sampler:
             k, factors, nuisance_key, valid = _chunk_factors(
                 self.dataset, self.batch_size, per_call, key, chunk, n
             )
-            codes = _encode(self.dataset, encode, np.asarray(factors), nuisance_key)
+            codes = encode_factors(self.dataset, encode, np.asarray(factors), nuisance_key)
             total = total + _votes_from_codes(k, codes, global_var, active, self.num_factors, valid)
         return total
 
@@ -179,7 +179,7 @@ def _procedural_codes(dataset, representation_fn, keys, chunk):
     def step(_, key):
         factor_key, nuisance_key = jax.random.split(key)
         factors = dataset.sample_factors(factor_key, chunk)
-        return None, _encode(dataset, representation_fn, factors, nuisance_key)
+        return None, encode_factors(dataset, representation_fn, factors, nuisance_key)
 
     return jax.lax.scan(step, None, keys)[1]
 
@@ -192,7 +192,7 @@ def _procedural_votes(dataset, representation_fn, batch_size, per_call, key, n, 
         k, factors, nuisance_key, valid = chunk_factors(
             dataset, batch_size, per_call, key, chunk, n
         )
-        codes = _encode(dataset, representation_fn, factors, nuisance_key)
+        codes = encode_factors(dataset, representation_fn, factors, nuisance_key)
         return total + votes_from_codes(k, codes, global_var, active, num_factors, valid)
 
     total = jnp.zeros((num_factors, global_var.shape[0]), jnp.int32)

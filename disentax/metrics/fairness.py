@@ -10,7 +10,7 @@ import numpy as np
 from disentax import data
 from disentax.errors import UserError
 from disentax.metrics import estimators
-from disentax.metrics.factor_vae_score import _encode
+from disentax.metrics.factor_vae_score import encode_factors
 
 
 @jax.jit
@@ -165,10 +165,12 @@ class _Encoder:
             chunk_key = jax.random.fold_in(key, start)
             chunk = factors[start : start + self.chunk]
             if self.procedural:
-                codes.append(_encode_jit(self.dataset, self.fn, chunk, chunk_key))
+                codes.append(encode_factors_jit(self.dataset, self.fn, chunk, chunk_key))
             else:
-                codes.append(_encode(self.dataset, self.jitted_fn, np.asarray(chunk), chunk_key))
+                codes.append(
+                    encode_factors(self.dataset, self.jitted_fn, np.asarray(chunk), chunk_key)
+                )
         return jnp.concatenate(codes)
 
 
-_encode_jit = jax.jit(_encode, static_argnums=(0, 1))
+encode_factors_jit = jax.jit(encode_factors, static_argnums=(0, 1))

@@ -16,7 +16,7 @@ from disentax import data
 from disentax.errors import UserError
 from disentax.metrics import suite
 from disentax.models import DISCRIMINATORS, MODELS, WithDiscriminator
-from disentax.objectives import OBJECTIVES, MultiPlayer
+from disentax.objectives import OBJECTIVES, PAIR_OBJECTIVES, MultiPlayer
 from disentax.registry import call_registered
 from disentax.train import parallel
 from disentax.train.optimizer import make_optimizer
@@ -108,8 +108,6 @@ class Run:
         With `config.data_pairs_k` set (an int: k in 1..K-1, or -1 for k random per pair), the
         batches are weakly-supervised pairs (`data.pairs`, dynamics `config.data_pairs_dynamics`,
         default "exact"), i.i.d. only; the pair objectives (Ada-GVAE, Ada-ML-VAE) require it."""
-        from disentax.objectives import PAIR_OBJECTIVES  # batch_fn's own import (shared file)
-
         sharding = parallel.batch_sharded(self.mesh)
         pairs_k = self.config.get("data_pairs_k")
         if pairs_k is None and self.config.objective.name in PAIR_OBJECTIVES:
