@@ -7,14 +7,14 @@ import tempfile
 import jax
 import pytest
 
+from disentax import config as config_lib
+from disentax.train import train
+
 # One persistent compilation cache per test session, shared with the subprocesses tests start:
-# many tests compile the same tiny programs (a model's init, its step), which XLA then compiles once.
+# many tests compile the same tiny programs (a model's init, its step); XLA compiles each once.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="disentax-xla-cache-"))
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-
-from disentax import config as config_lib
-from disentax.train import train
 
 
 def tiny_config(**overrides):

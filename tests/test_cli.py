@@ -35,6 +35,14 @@ def error_line(capsys):
         (["--config.data_sampling=random"], "'data_sampling' must be one of iid, epochs"),
         (["--config.eval.metrics=mig,dcj"], "unknown metric 'dcj'; known: "),
         (["--config.eval.every_steps=-1"], "'eval.every_steps' must be >= 0"),
+        (
+            ["--config.model=qlae_tiny"],
+            "objective 'beta_vae' needs the model output 'mu', which model 'qlae_tiny'",
+        ),
+        (
+            ["--config.objective.name=vq_vae", "--config.objective.beta=0"],
+            "objective 'vq_vae': got an unexpected keyword argument 'beta'",
+        ),
         (["--config", "nowhere.py"], "config 'nowhere.py' is neither a file nor a built-in config"),
         (["--batch_size=3"], "unrecognised argument '--batch_size=3'"),
         (["--config.seed"], "override '--config.seed' has no value"),

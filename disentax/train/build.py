@@ -5,6 +5,7 @@ import functools
 import inspect
 from collections.abc import Callable
 
+import flax
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -200,16 +201,44 @@ def build(config: ml_collections.ConfigDict) -> Run:
         model = WithDiscriminator(model=model, discriminator=make_discriminator(config))
     mesh = parallel.data_mesh()
     parallel.check_batch_size(config.batch_size, mesh)
+    loss_fn = bind_objective(config.objective, model)
+    check_model_fits_objective(config, dataset, model, loss_fn)
     return Run(
         config=config,
         dataset=dataset,
         model=model,
-        loss_fn=bind_objective(config.objective, model),
+        loss_fn=loss_fn,
         tx=make_optimizer(config) if players is None else player_optimizers(config, players),
         mesh=mesh,
         keys=RunKeys.from_seed(config.seed),
         objective=players,
     )
+
+
+def check_model_fits_objective(config, dataset, model: nn.Module, loss_fn: Callable) -> None:
+    """Traces (does not compile) the loss on abstract params and a batch, so that an objective
+    reading a latent the model lacks (a KL objective on a quantized latent: aux "logvar") is a
+    one-line error naming both, not a traceback at the first step."""
+    batch = {
+        "image": jax.ShapeDtypeStruct((2, *dataset.observation_shape), jnp.float32),
+        "factors": jax.ShapeDtypeStruct((2, len(dataset.factor_sizes)), jnp.int32),
+    }
+    key = jax.random.PRNGKey(0)
+    params = jax.eval_shape(lambda x: model.init({"params": key}, x)["params"], batch["image"])
+    try:
+        jax.eval_shape(lambda p, b: loss_fn(p, b, key, step=0), params, batch)
+    except KeyError as e:
+        aux = jax.eval_shape(lambda p, x: model.apply({"params": p}, x)[1], params, batch["image"])
+        raise UserError(
+            f"objective {config.objective.name!r} needs the model output {e}, which model "
+            f"{config.model!r} does not give (it gives {', '.join(sorted(aux))}); choose a model "
+            "with that latent"
+        ) from None
+    except flax.errors.FlaxError as e:  # e.g. a sampled latent run without its RNG stream
+        raise UserError(
+            f"objective {config.objective.name!r} does not fit model {config.model!r}: "
+            f"{str(e).splitlines()[0].split(' (https:')[0]}"
+        ) from None
 
 
 def make_discriminator(config: ml_collections.ConfigDict) -> nn.Module:

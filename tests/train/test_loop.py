@@ -4,6 +4,7 @@ import shutil
 import struct
 
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 from conftest import tiny_config
@@ -139,3 +140,13 @@ def test_epoch_sampling_trains_through_the_host_pipeline(tmp_path):
     config = tiny_config(data_sampling="epochs", num_steps=4)
     metrics = train(config, tmp_path / "run", progress=False)
     assert metrics["step"] == 4 and np.isfinite(metrics["train/loss"])
+
+
+def test_an_objective_that_does_not_fit_the_model_is_one_line(tmp_path):
+    config = tiny_config()
+    config.objective = ml_collections.ConfigDict({"name": "qlae"})
+    with pytest.raises(UserError, match="objective 'qlae' does not fit model 'tiny_conv_vae'"):
+        train(config, tmp_path / "run", progress=False)
+    config = tiny_config(model="qlae_tiny")
+    with pytest.raises(UserError, match="needs the model output 'mu', which model 'qlae_tiny'"):
+        train(config, tmp_path / "run", progress=False)
