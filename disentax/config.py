@@ -87,6 +87,19 @@ def expand_sweep(config: ml_collections.ConfigDict, spec: str) -> list[ml_collec
     return configs
 
 
+def parse_arg(arg: str | None) -> tuple[dict[str, str], set[str]]:
+    """A config argument of `key=value` items and flags: `"a=1,b=x,smoke"` ->
+    ({"a": "1", "b": "x"}, {"smoke"}) (what the experiment configs' `get_config(arg)` read)."""
+    values, flags = {}, set()
+    for item in (arg or "").split(","):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if sep:
+            values[key] = value
+        elif key:
+            flags.add(key)
+    return values, flags
+
+
 def _config_module(spec: str | None):
     """(imported config module, its path, the argument) of `PATH[:ARG]` or a built-in name."""
     spec = spec or DEFAULT_CONFIG

@@ -68,20 +68,8 @@ STUDY_DATASETS = (
 DEFAULT_DATASET = "dsprites_procedural"
 
 
-def parse_arg(arg: str | None) -> tuple[dict[str, str], set[str]]:
-    """`"a=1,b=x,smoke"` -> ({"a": "1", "b": "x"}, {"smoke"})."""
-    values, flags = {}, set()
-    for item in (arg or "").split(","):
-        key, sep, value = (part.strip() for part in item.partition("="))
-        if sep:
-            values[key] = value
-        elif key:
-            flags.add(key)
-    return values, flags
-
-
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    values, flags = parse_arg(arg)
+    values, flags = config_lib.parse_arg(arg)
     unknown_flags = flags - {"smoke"}
     if unknown_flags:
         raise UserError(f"unknown flag(s) {', '.join(sorted(unknown_flags))}; allowed: smoke")
@@ -140,7 +128,7 @@ def get_sweep(arg: str | None = None) -> list[str]:
     """disentanglement_lib's `unsupervised_study_v1` grid as arguments of this file: 6 models ×
     6 values × 50 seeds (0-49) = 1,800 runs on `dataset` (default dsprites_procedural), or
     × the 7 study datasets = 12,600 runs with `dataset=study`. `smoke` is passed through."""
-    values, flags = parse_arg(arg)
+    values, flags = config_lib.parse_arg(arg)
     dataset = values.get("dataset", DEFAULT_DATASET)
     datasets = STUDY_DATASETS if dataset == "study" else (dataset,)
     suffix = ",smoke" if "smoke" in flags else ""

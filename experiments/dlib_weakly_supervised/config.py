@@ -22,20 +22,8 @@ MODELS = ("ada_gvae", "ada_ml_vae")
 KEYS = ("model", "beta", "k", "dynamics", "dataset", "seed")
 
 
-def parse_arg(arg: str | None) -> tuple[dict[str, str], set[str]]:
-    """`"a=1,b=x,smoke"` -> ({"a": "1", "b": "x"}, {"smoke"})."""
-    values, flags = {}, set()
-    for item in (arg or "").split(","):
-        key, sep, value = (part.strip() for part in item.partition("="))
-        if sep:
-            values[key] = value
-        elif key:
-            flags.add(key)
-    return values, flags
-
-
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    values, flags = parse_arg(arg)
+    values, flags = config_lib.parse_arg(arg)
     if flags - {"smoke"}:
         raise UserError(f"unknown flag(s) {', '.join(sorted(flags - {'smoke'}))}; allowed: smoke")
     if set(values) - set(KEYS):

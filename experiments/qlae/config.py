@@ -95,18 +95,6 @@ DEFAULT_DATASET = "shapes3d_procedural"
 FLAGS = ("smoke", "no_weight_decay")
 
 
-def parse_arg(arg: str | None) -> tuple[dict[str, str], set[str]]:
-    """`"a=1,b=x,smoke"` -> ({"a": "1", "b": "x"}, {"smoke"})."""
-    values, flags = {}, set()
-    for item in (arg or "").split(","):
-        key, sep, value = (part.strip() for part in item.partition("="))
-        if sep:
-            values[key] = value
-        elif key:
-            flags.add(key)
-    return values, flags
-
-
 def family(dataset: str) -> str | None:
     """The QLAE dataset whose hyperparameters `dataset` takes (shapes3d_procedural -> shapes3d)."""
     return next((f for f in SOURCES if f in dataset), None)
@@ -128,7 +116,7 @@ def dataset_size(dataset: str) -> int:
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    values, flags = parse_arg(arg)
+    values, flags = config_lib.parse_arg(arg)
     if flags - set(FLAGS):
         raise UserError(
             f"unknown flag(s) {', '.join(sorted(flags - set(FLAGS)))}; allowed: {', '.join(FLAGS)}"
