@@ -100,6 +100,16 @@ def parse_arg(arg: str | None) -> tuple[dict[str, str], set[str]]:
     return values, flags
 
 
+def arg_value(values: dict[str, str], key: str, default, kind):
+    """`kind(values[key])`, or `default` when the argument names no `key`; one-line error."""
+    if key not in values:
+        return default
+    try:
+        return kind(values[key])
+    except ValueError:
+        raise UserError(f"{key} must be a {kind.__name__}, got {values[key]!r}") from None
+
+
 def _config_module(spec: str | None):
     """(imported config module, its path, the argument) of `PATH[:ARG]` or a built-in name."""
     spec = spec or DEFAULT_CONFIG

@@ -88,10 +88,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     base = "factor_vae" if model == "factor_vae" else "beta_vae"
     c = config_lib.load_config(f"{base}:tiny" if "smoke" in flags else base)
     c.dataset = values.get("dataset", DEFAULT_DATASET)
-    c.seed = _number(values, "seed", 0, int)
-    c.objective = ml_collections.ConfigDict(
-        {"name": objective, hparam: _number(values, hparam, DEFAULTS[model], float), **fixed}
-    )
+    c.seed = config_lib.arg_value(values, "seed", 0, int)
+    value = config_lib.arg_value(values, hparam, DEFAULTS[model], float)
+    c.objective = ml_collections.ConfigDict({"name": objective, hparam: value, **fixed})
     if "smoke" in flags:  # two steps and a minimal evaluation: checks that the run works
         c.model = "tiny_conv_vae"
         c.num_steps = 2
@@ -113,15 +112,6 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.optimizer.learning_rate = 1e-4
         c.optimizer.b1, c.optimizer.b2, c.optimizer.eps = 0.9, 0.999, 1e-8
     return c
-
-
-def _number(values: dict[str, str], key: str, default, kind):
-    if key not in values:
-        return default
-    try:
-        return kind(values[key])
-    except ValueError:
-        raise UserError(f"{key} must be a {kind.__name__}, got {values[key]!r}") from None
 
 
 def get_sweep(arg: str | None = None) -> list[str]:

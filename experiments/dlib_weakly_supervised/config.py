@@ -37,11 +37,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
     c = config_lib.load_config("beta_vae:tiny" if "smoke" in flags else "beta_vae")
     c.dataset = values.get("dataset", "dsprites_procedural")
-    c.seed = _number(values, "seed", 0, int)
+    c.seed = config_lib.arg_value(values, "seed", 0, int)
     c.objective = ml_collections.ConfigDict(
-        {"name": model, "beta": _number(values, "beta", 1.0, float)}
+        {"name": model, "beta": config_lib.arg_value(values, "beta", 1.0, float)}
     )
-    c.data_pairs_k = _number(values, "k", -1, int)  # validated against the dataset's K
+    c.data_pairs_k = config_lib.arg_value(values, "k", -1, int)  # validated against the dataset's K
     c.data_pairs_dynamics = values.get("dynamics", "dlib")
     if "smoke" in flags:  # two steps and a minimal evaluation: checks that the run works
         c.num_steps = 2
@@ -63,12 +63,3 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.optimizer.learning_rate = 1e-4
         c.optimizer.b1, c.optimizer.b2, c.optimizer.eps = 0.9, 0.999, 1e-8
     return c
-
-
-def _number(values: dict[str, str], key: str, default, kind):
-    if key not in values:
-        return default
-    try:
-        return kind(values[key])
-    except ValueError:
-        raise UserError(f"{key} must be a {kind.__name__}, got {values[key]!r}") from None
