@@ -1,4 +1,4 @@
-"""`disentax train | evaluate`: the command line, where user mistakes become one-line errors."""
+"""The command line (train, sweep, evaluate, report): user mistakes become one-line errors."""
 
 import argparse
 import logging
@@ -16,6 +16,7 @@ EPILOG = """examples:
   disentax train --config experiments/x/config.py:small --config.objective.beta=8 \\
                  --config.num_steps=1000
   disentax evaluate --workdir runs/beta_vae
+  disentax report --workdir runs/beta_vae          # report.md and a self-contained report.html
   disentax train --help-config                     # list every field of the config and its value
 """
 
@@ -89,6 +90,12 @@ def parser() -> argparse.ArgumentParser:
         "auto: loop on CPU, vmap on accelerators",
     )
     w.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    w.add_argument(
+        "--distributed",
+        action="store_true",
+        help="multi-host: call jax.distributed.initialize() first; the members spread over "
+        "the hosts' devices on a ('pop', 'data') mesh",
+    )
     e = sub.add_parser("evaluate", help="re-evaluate the latest checkpoint of a run")
     e.add_argument("--workdir", type=pathlib.Path, required=True)
     e.add_argument(
@@ -98,6 +105,10 @@ def parser() -> argparse.ArgumentParser:
         "eval.metrics; an unknown name lists the known ones)",
     )
     e.add_argument("--distributed", action="store_true")
+    r = sub.add_parser(
+        "report", help="write report.md and a self-contained report.html of a run or sweep"
+    )
+    r.add_argument("--workdir", type=pathlib.Path, required=True)
     add_data_commands(sub)
     return p
 
@@ -124,10 +135,13 @@ def split_overrides(extra: list[str]) -> list[str]:
 def run(argv: list[str]) -> int:
     p = parser()
     args, extra = p.parse_known_args(argv)
-    if args.command in ("evaluate", "data") and extra:
+    if args.command in ("evaluate", "data", "report") and extra:
         raise UserError(f"unrecognised arguments for {args.command}: {' '.join(extra)}")
     if args.command == "data":
         return run_data_command(args)
+    if args.command == "report":
+        print_report(args.workdir)
+        return 0
     if getattr(args, "distributed", False):
         from disentax.train import parallel
 
@@ -150,6 +164,7 @@ def run(argv: list[str]) -> int:
     workdir = args.workdir or pathlib.Path("runs") / name
     print_metrics(train(config, workdir, force=args.force, progress=not args.no_progress))
     print(f"run directory: {workdir}")
+    print_report(workdir)
     return 0
 
 
@@ -169,7 +184,20 @@ def run_sweep_command(args, overrides: list[str], name: str) -> int:
     workdir = args.workdir or pathlib.Path("runs") / f"sweep-{name}"
     rows = run_sweep(configs, workdir, strategy=args.strategy, progress=not args.no_progress)
     print(f"{len(rows)} members; results: {workdir / 'results.csv'}")
+    print_report(workdir)
     return 0
+
+
+def print_report(workdir: pathlib.Path) -> None:
+    """Writes the report of the run or sweep in `workdir` and prints its paths (one host)."""
+    import jax
+
+    from disentax.viz.report import write_report
+
+    if jax.process_index() != 0:
+        return
+    md_path, html_path = write_report(workdir)
+    print(f"report: {html_path} (markdown: {md_path})")
 
 
 def print_metrics(results: dict) -> None:

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -105,3 +107,48 @@ def test_fuzz_overrides_never_traceback(pairs):
         build(config)
     except UserError as e:
         assert str(e) and "\n" not in str(e)
+
+
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        ("gamma=1,2", "unknown config field 'gamma'"),
+        (
+            "objective.betta=1",
+            "unknown config field 'objective.betta'; did you mean objective.beta",
+        ),
+        ("seed=4:4", "sweep term 'seed=4:4' gives no value"),
+        ("seed=8:2", "sweep term 'seed=8:2' gives no value"),
+        ("beta=,", "sweep term 'beta=,' gives no value"),
+        ("seed=0:x", "sweep range '0:x' of 'seed' needs integers"),
+        ("beta", "sweep term 'beta' is not of the form FIELD=VALUES"),
+        ("beta=one", "config field 'objective.beta' needs a float"),
+        ("", "empty sweep"),
+    ],
+)
+def test_bad_sweep_specs_are_one_line_errors(spec, message):
+    config = config_lib.load_config("beta_vae:tiny")
+    with pytest.raises(UserError, match=re.escape(message)) as e:
+        config_lib.expand_sweep(config, spec)
+    assert "\n" not in str(e.value)
+
+
+def test_sweep_spec_is_the_product_of_its_terms():
+    configs = config_lib.expand_sweep(config_lib.load_config("beta_vae:tiny"), "seed=0:3 beta=1,8")
+    assert [(c.seed, c.objective.beta) for c in configs] == [
+        (s, b) for s in range(3) for b in (1.0, 8.0)
+    ]
+
+
+def test_a_get_sweep_without_members_is_a_one_line_error(tmp_path):
+    path = tmp_path / "cfg.py"
+    path.write_text(
+        "import ml_collections\n"
+        "def get_config(arg):\n"
+        "    return ml_collections.ConfigDict({'seed': int(arg or 0)})\n"
+        "def get_sweep(arg):\n"
+        "    return [] if arg == 'none' else ['1', '2']\n"
+    )
+    assert [c.seed for c in config_lib.load_sweep(str(path))] == [1, 2]
+    with pytest.raises(UserError, match=r"get_sweep\('none'\) returned no member"):
+        config_lib.load_sweep(f"{path}:none")

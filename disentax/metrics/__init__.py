@@ -10,6 +10,7 @@ from disentax.metrics.infomec import infomec, knn_mutual_info
 from disentax.metrics.irs import irs
 from disentax.metrics.mig import discrete_entropy, discrete_mutual_info, histogram_discretize, mig
 from disentax.metrics.modularity import modularity, modularity_from_mutual_info
+from disentax.metrics.reconstruction import psnr
 from disentax.metrics.sap import sap
 from disentax.metrics.udr import udr
 from disentax.metrics.unsupervised import unsupervised
@@ -34,4 +35,5 @@ __all__ = [
     "downstream",
     "downstream_accuracies",
     "modularity_explicitness",
+    "psnr",
 ]

@@ -66,13 +66,22 @@ def _knn_mi(z, y, n_neighbors):
     first = jax.ops.segment_min(position, group, num_segments=n)[group]
     k = jnp.minimum(n_neighbors, count - 1)
 
-    offsets = jnp.concatenate([jnp.arange(-n_neighbors, 0), jnp.arange(1, n_neighbors + 1)])
-    candidate = position[:, None] + offsets[None, :]
-    in_group = (candidate >= first[:, None]) & (candidate < (first + count)[:, None])
-    gap = jnp.abs(z_sorted[jnp.clip(candidate, 0, n - 1)] - z_sorted[:, None])
-    nearest = jnp.sort(jnp.where(in_group, gap, jnp.inf), axis=1)
-    radius = jnp.take_along_axis(nearest, jnp.maximum(k - 1, 0)[:, None], axis=1)[:, 0]
-    radius = jnp.nextafter(radius, jnp.zeros_like(radius))
+    # The k-th nearest same-label neighbour: the distances to the j-th neighbour on the left and
+    # on the right (j = 1..n_neighbors, ∞ outside the group) each increase with j, so the k-th
+    # smallest of both is min over m of max(left_m, right_{k−m}) (left_0 = right_0 = −∞): no sort.
+    def distances(sign):
+        candidate = position[:, None] + sign * jnp.arange(1, n_neighbors + 1)
+        in_group = (candidate >= first[:, None]) & (candidate < (first + count)[:, None])
+        gap = jnp.abs(z_sorted[jnp.clip(candidate, 0, n - 1)] - z_sorted[:, None])
+        return jnp.concatenate(
+            [jnp.full((n, 1), -jnp.inf), jnp.where(in_group, gap, jnp.inf)], axis=1
+        )
+
+    left, right = distances(-1), distances(1)
+    take = k[:, None] - jnp.arange(n_neighbors + 1)  # neighbours taken on the right
+    pairs = jnp.maximum(left, jnp.take_along_axis(right, jnp.clip(take, 0, n_neighbors), axis=1))
+    radius = jnp.min(jnp.where(take >= 0, pairs, jnp.inf), axis=1)
+    radius = jnp.where(k > 0, jnp.nextafter(radius, jnp.zeros_like(radius)), 0.0)
 
     kept = count > 1
     values = jnp.sort(jnp.where(kept, z_sorted, jnp.inf))
@@ -111,7 +120,7 @@ def infomec(
     mode: str = "jax",
     num_classes: tuple[int, ...] | None = None,
     num_latent_values: int | None = None,
-    lbfgs_steps: int = 100,
+    newton_steps: int = 100,
 ):
     """InfoM, InfoE, InfoC and the NMI matrix: `codes [N, L], factors [N, K] -> dict`.
 
@@ -139,9 +148,10 @@ def infomec(
     the per-latent (per-factor) score 1 if its NMI is positive, else 0; no active latent gives
     InfoM = InfoC = 0; a constant factor has InfoE term 0.
 
-    `mode="jax"` (default) fits the regression with `lbfgs_steps` L-BFGS steps
-    (`estimators.fit_logistic_regression` with C = 1e4, a vanishing ridge that keeps the fit
-    finite on separable data), jittable and vmappable over a leading population axis; it needs
+    `mode="jax"` (default) fits the unpenalised regression (C = ∞) by at most `newton_steps`
+    Newton–CG steps (`estimators.fit_logistic_regression`; conjugate gradients stay in the
+    range of a singular Hessian, so constant, collinear or one-hot features need no ridge),
+    jittable and vmappable over a leading population axis; it needs
     the static class counts: `num_classes` (distinct values per factor) and, for discrete
     latents, `num_latent_values` (the one-hot width per latent, at least the largest number of
     distinct values of a latent), read from the data when the inputs are concrete.
@@ -163,8 +173,8 @@ def infomec(
         )
     if mode not in ("jax", "reference"):
         raise UserError(f"mode must be 'jax' or 'reference', got {mode!r}")
-    if not isinstance(lbfgs_steps, int) or lbfgs_steps < 1:
-        raise UserError(f"lbfgs_steps must be a positive Python int, got {lbfgs_steps!r}")
+    if not isinstance(newton_steps, int) or newton_steps < 1:
+        raise UserError(f"newton_steps must be a positive Python int, got {newton_steps!r}")
     num_classes = _static_counts("num_classes", num_classes, factors, factors.shape[1])
     if discrete_latents:
         num_latent_values = max(_static_counts("num_latent_values", num_latent_values, codes))
@@ -173,7 +183,7 @@ def infomec(
         infoe = _infoe_reference(np.asarray(codes), np.asarray(factors), discrete_latents)
     else:
         infoe = _infoe(
-            codes, factors, discrete_latents, num_classes, num_latent_values, lbfgs_steps
+            codes, factors, discrete_latents, num_classes, num_latent_values, newton_steps
         )
     return {**scores, "infoe": infoe}
 
@@ -221,9 +231,6 @@ def _standardise(codes):
 
 
 _LOG_EPS = float(-np.log(np.finfo(np.float64).eps))
-# A vanishing ridge instead of C = ∞ (½‖W‖²/(C·N) on the mean log loss): the unpenalised L-BFGS
-# fit turns NaN once it stalls, on separable data or with constant or collinear features.
-_NO_PENALTY = 1e4
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3, 4, 5))
@@ -245,7 +252,7 @@ def _infoe(codes, factors, discrete_latents, num_classes, width, steps):
         counts = jnp.sum(jax.nn.one_hot(y, classes), axis=0)
         weight = y.shape[0] / (classes * jnp.maximum(counts, 1.0))[y]
         params = estimators.fit_logistic_regression(
-            features, y, classes, C=_NO_PENALTY, weight_N=weight, steps=steps
+            features, y, classes, C=np.inf, weight_N=weight, steps=steps
         )
         p = estimators.logistic_regression_proba(params, features)
         nll = -jnp.log(jnp.take_along_axis(p, y[:, None], axis=1)[:, 0])

@@ -9,6 +9,7 @@ from jax import lax
 from disentax.errors import UserError
 from disentax.metrics.mig import (
     _codes_and_factors,
+    _per_member,
     _tree_sum,
     histogram_discretize,
 )
@@ -38,33 +39,36 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20):
     return _irs(codes, histogram_discretize(factors, num_bins), float(diff_quantile), num_bins)
 
 
+# Largest (bin, rank) sort key packed into one int32; beyond it the sort takes a key pair.
+_INT32_KEYS = 2**31 - 1
+
+
 @functools.partial(jax.jit, static_argnums=(2, 3))
 def _irs(codes, binned, q, num_bins):
+    return _per_member(_irs_body, q, num_bins)(codes, binned)
+
+
+def _irs_body(codes, binned, q, num_bins):
     n = codes.shape[0]
-    # one_hot[k, b, n]: sample n lies in bin b + 1 of factor k.
-    one_hot = (binned.T[:, None, :] == jnp.arange(1, num_bins + 1)[None, :, None]).astype(
-        codes.dtype
-    )
-    counts = _tree_sum(one_hot)  # [K, B], exact small integers
+    hot = (binned.T[:, None, :] == jnp.arange(1, num_bins + 1)[None, :, None]).astype(codes.dtype)
+    count = _tree_sum(hot)  # [K, B]: bin b + 1 of factor k holds count[k, b] samples
+    cond_mean = _tree_sum(hot * codes.T[:, None, None, :]) / jnp.maximum(count, 1.0)  # [L, K, B]
 
-    def deviation(z, bins, hot, count):
-        """D for one code z [N] and one factor's bins [N], one-hot [B, N], counts [B]."""
-        cond_mean = _tree_sum(hot * z) / jnp.maximum(count, 1.0)  # E[z | bin]
-        diffs = jnp.abs(z - cond_mean[bins - 1])
-        _, sorted_diffs = lax.sort((bins, diffs), num_keys=2)  # grouped by bin, then ascending
-        start = jnp.cumsum(count) - count
-        position = q * jnp.maximum(count - 1.0, 0.0)
-        lower = jnp.floor(position)
-        frac = position - lower
-        upper = jnp.minimum(lower + 1.0, jnp.maximum(count - 1.0, 0.0))
-        a = sorted_diffs[jnp.clip((start + lower).astype(jnp.int32), 0, n - 1)]
-        b = sorted_diffs[jnp.clip((start + upper).astype(jnp.int32), 0, n - 1)]
-        quantile = jnp.where(frac >= 0.5, b - (b - a) * (1.0 - frac), a + (b - a) * frac)
-        occupied = count > 0
-        return _tree_sum(jnp.where(occupied, quantile, 0.0)) / jnp.sum(occupied)
-
-    over_factors = jax.vmap(deviation, in_axes=(None, 1, 0, 0))
-    cum = jax.vmap(over_factors, in_axes=(1, None, None, None))(codes, binned, one_hot, counts)
+    # Per code and factor, the samples grouped by bin and ascending in z within each bin.
+    z, start = _grouped_by_bin(codes, binned - 1, num_bins), jnp.cumsum(count, axis=1) - count
+    start, count = start.astype(jnp.int32)[None], count.astype(jnp.int32)[None]  # [1, K, B]
+    # |z − E[z | bin]| falls, then rises along a bin: the q-quantile's order statistics merge
+    # the part below the mean (read backwards) with the part above it.
+    below = _count_below(z, start, start + count, cond_mean) - start
+    position = q * jnp.maximum(count - 1.0, 0.0)
+    lower = jnp.floor(position)
+    frac = position - lower
+    upper = jnp.minimum(lower + 1.0, jnp.maximum(count - 1.0, 0.0))
+    a = _merged_order_statistic(z, start, below, count, cond_mean, lower.astype(jnp.int32))
+    b = _merged_order_statistic(z, start, below, count, cond_mean, upper.astype(jnp.int32))
+    quantile = jnp.where(frac >= 0.5, b - (b - a) * (1.0 - frac), a + (b - a) * frac)
+    occupied = count > 0
+    cum = _tree_sum(jnp.where(occupied, quantile, 0.0)) / jnp.sum(occupied, axis=-1)  # [L, K]
 
     centred = jnp.abs(codes - _tree_sum(codes.T)[None, :] / n)
     max_dev = jnp.max(centred, axis=0)  # [L]
@@ -75,3 +79,72 @@ def _irs(codes, binned, q, num_bins):
     total = _tree_sum(weights)
     value = jnp.where(total > 0, _tree_sum(weights * scores) / jnp.where(total > 0, total, 1.0), 0)
     return {"irs": value, "num_active_dims": jnp.sum(active).astype(jnp.int32)}
+
+
+def _grouped_by_bin(codes, bins, num_bins):
+    """Each code's values sorted by (bin of factor k, value): `[N, L], [N, K] -> [L, K, N]`.
+
+    Sorts int32 keys only (XLA:CPU sorts them many times faster than floats or key tuples): a
+    float's order-preserving integer image, then bin · N + the value's rank in its column.
+    """
+    n = codes.shape[0]
+    bits = lax.bitcast_convert_type(jnp.where(codes == 0, 0.0, codes), jnp.int32)  # −0 → 0
+    keys = jnp.where(bits < 0, bits ^ 0x7FFFFFFF, bits)  # ascending with the float's value
+    ordered = jnp.sort(keys, axis=0)
+    rank = jax.vmap(jnp.searchsorted, in_axes=1, out_axes=1)(ordered, keys)  # [N, L]
+    if num_bins * n - 1 <= _INT32_KEYS:  # the largest key
+        key = jnp.sort(bins.T[None, :, :] * n + rank.T[:, None, :], axis=-1)  # [L, K, N]
+        rank = key % n
+    else:
+        _, rank = lax.sort(jnp.broadcast_arrays(bins.T[None, :, :], rank.T[:, None, :]), num_keys=2)
+    ordered = jnp.where(ordered < 0, ordered ^ 0x7FFFFFFF, ordered)
+    values = lax.bitcast_convert_type(ordered, codes.dtype).T  # [L, N], ascending
+    return jnp.take_along_axis(values[:, None, :], rank, axis=-1)
+
+
+def _at(z, index):
+    """z[l, k, index[l, k, b]] for `z [L, K, N]`, `index [L, K, B]` (clipped into range)."""
+    return jnp.take_along_axis(z, jnp.clip(index, 0, z.shape[-1] - 1), axis=-1)
+
+
+def _count_below(z, lo, hi, threshold):
+    """The first position in [lo, hi) of each ascending run of z whose value is ≥ threshold
+    (hi if none), by binary search: `[L, K, N]; [.., K, B] ints; [L, K, B] -> [L, K, B]`."""
+
+    def halve(_, bounds):
+        lo, hi = bounds
+        mid = (lo + hi) // 2
+        right = (mid < hi) & (_at(z, mid) < threshold)
+        return jnp.where(right, mid + 1, lo), jnp.where(right, hi, mid)
+
+    bounds = tuple(jnp.broadcast_arrays(lo, hi, threshold)[:2])
+    return lax.fori_loop(0, z.shape[-1].bit_length(), halve, bounds)[0]
+
+
+def _merged_order_statistic(z, start, below, count, centre, rank):
+    """The rank-th smallest (from 0) of |z − centre| over each run z[start : start + count]
+    (ascending; its first `below` values lie below centre): `-> [L, K, B]`.
+
+    The run's deviations are two ascending lists, d⁻_i = centre − z[start + below − 1 − i] and
+    d⁺_j = z[start + below + j] − centre; the answer takes i of the rank + 1 smallest from d⁻,
+    the smallest i in range with d⁻_i ≥ d⁺_{rank − i}, found by binary search.
+    """
+    above = count - below
+
+    def minus(i):  # d⁻_i, +inf past its end
+        value = centre - _at(z, start + below - 1 - i)
+        return jnp.where(i < below, value, jnp.inf)
+
+    def plus(j):  # d⁺_j, −inf before its start
+        value = _at(z, start + below + j) - centre
+        return jnp.where(j >= 0, value, -jnp.inf)
+
+    def halve(_, bounds):
+        lo, hi = bounds
+        mid = (lo + hi) // 2
+        right = (mid < hi) & (minus(mid) < plus(rank - mid))
+        return jnp.where(right, mid + 1, lo), jnp.where(right, hi, mid)
+
+    bounds = (jnp.maximum(0, rank + 1 - above), jnp.minimum(below, rank + 1))
+    lo, _ = lax.fori_loop(0, z.shape[-1].bit_length() + 1, halve, bounds)
+    return jnp.maximum(jnp.where(lo > 0, minus(lo - 1), -jnp.inf), plus(rank - lo))

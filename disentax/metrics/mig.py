@@ -4,9 +4,14 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from disentax.errors import UserError
+
+# Label counts over up to this many cells (64 MiB of int32; all column pairs together) come
+# from one bincount; larger label spaces sort each column pair's combined labels instead.
+_TABLE_CELLS = 1 << 24
 
 
 def _require_2d(name, x):
@@ -73,40 +78,128 @@ def histogram_discretize(codes, num_bins: int = 20):
 
 @functools.partial(jax.jit, static_argnames="num_bins")
 def _discretize(codes, num_bins):
-    def column(x):
-        lo, hi = jnp.min(x), jnp.max(x)
-        constant = lo == hi
-        lo = jnp.where(constant, lo - 0.5, lo)
-        hi = jnp.where(constant, hi + 0.5, hi)
-        step = (hi - lo) / num_bins
-        edges = lo + jnp.arange(num_bins, dtype=x.dtype) * step
-        return jnp.searchsorted(edges, x, side="right").astype(jnp.int32)
-
-    return jax.vmap(column, in_axes=1, out_axes=1)(codes)
+    lo, hi = jnp.min(codes, axis=0), jnp.max(codes, axis=0)
+    constant = lo == hi
+    lo = jnp.where(constant, lo - 0.5, lo)
+    hi = jnp.where(constant, hi + 0.5, hi)
+    step = (hi - lo) / num_bins
+    edges = lo + jnp.arange(num_bins, dtype=codes.dtype)[:, None] * step  # [B, L]
+    # the definition itself, #{i : e_i ≤ x}: num_bins compares per value, fused into one pass
+    return jnp.sum(edges[:, None, :] <= codes[None], axis=0, dtype=jnp.int32)
 
 
 def _tree_sum(x):
     """Σ over the last axis by pairwise summation in a fixed order, so that `vmap` and jit shapes
     round identically (XLA's reduce may order a batched reduction differently): `[..., N] -> [...]`.
+    Each level adds the two halves, as a sum over an axis of size 2 (exact in either order).
     """
     width = 1 << (x.shape[-1] - 1).bit_length()
     x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, width - x.shape[-1])])
     while x.shape[-1] > 1:
-        half = x.shape[-1] // 2
-        x = x[..., :half] + x[..., half:]
+        x = jnp.sum(x.reshape(x.shape[:-1] + (2, x.shape[-1] // 2)), axis=-2)
     return x[..., 0]
 
 
-def _group_sizes(*keys):
-    """For each sample n, the number of samples whose key tuple equals sample n's: `[N] -> [N]`."""
-    n = keys[0].shape[0]
-    *sorted_keys, order = lax.sort((*keys, jnp.arange(n)), num_keys=len(keys))
-    starts = jnp.zeros(n, bool).at[0].set(True)
-    for k in sorted_keys:
-        starts = starts.at[1:].set(starts[1:] | (k[1:] != k[:-1]))
-    group = jnp.cumsum(starts) - 1
-    sizes = jax.ops.segment_sum(jnp.ones(n, jnp.int32), group, num_segments=n)
-    return jnp.zeros(n, jnp.int32).at[order].set(sizes[group])
+def _label_space(labels):
+    """Static size of the label space `_as_labels` maps `labels [N, C]` into, decided before
+    tracing: for a concrete integer array whose columns each span at most N values, the next
+    power of two ≥ the widest span (labels become offsets from the column minimum); otherwise
+    None (labels are ranked inside the computation, into [0, N))."""
+    if isinstance(labels, jax.core.Tracer):
+        return None
+    values = np.asarray(labels)
+    if not np.issubdtype(values.dtype, np.integer) or values.ndim != 2 or values.size == 0:
+        return None
+    # the values jnp.asarray will hold (64-bit integers become 32-bit without jax_enable_x64)
+    values = values.astype(jax.dtypes.canonicalize_dtype(values.dtype)).astype(np.int64)
+    span = int(np.max(values.max(axis=0) - values.min(axis=0))) + 1
+    return 1 << (span - 1).bit_length() if span <= values.shape[0] else None
+
+
+def _as_labels(labels, space):
+    """Labels compared for equality only, as int32 in [0, size): `[N, C] -> ([N, C], size)`.
+
+    With a static `space` (see `_label_space`): the offset from each column's minimum. Otherwise
+    each value's first position in its sorted column, found by a sort and a binary search.
+    """
+    if space is not None:
+        if labels.dtype.itemsize < 4:
+            labels = labels.astype(jnp.int32)  # no overflow of narrow types in the subtraction
+        return (labels - jnp.min(labels, axis=0)).astype(jnp.int32), space
+    if jnp.issubdtype(labels.dtype, jnp.floating):
+        floats = labels.astype(jnp.float32)
+        keys = lax.bitcast_convert_type(jnp.where(floats == 0, 0.0, floats), jnp.int32)  # −0 = 0
+    else:
+        keys = labels.astype(jnp.int32)  # a bijection for every ≤ 32-bit integer type and bool
+    first = jax.vmap(functools.partial(jnp.searchsorted, side="left"), in_axes=1, out_axes=1)
+    return first(jnp.sort(keys, axis=0), keys).astype(jnp.int32), labels.shape[0]
+
+
+def _label_counts(labels, size):
+    """c(n): the number of samples sharing sample n's label, per column:
+    `[N, C] int in [0, size) -> [N, C] float32`."""
+    index = labels + size * jnp.arange(labels.shape[1])
+    return _counts_at(labels.shape[1] * size)(index).astype(jnp.float32)
+
+
+@functools.cache
+def _counts_at(length):
+    """`index -> bincount(index, length)[index]` (int32, any shape, values in [0, length)), whose
+    `vmap` folds the batch axis into the index: one flat bincount for all members (XLA:CPU runs
+    a batched scatter many times slower), or one member after the other when that table would
+    exceed `_TABLE_CELLS`."""
+
+    @jax.custom_batching.custom_vmap
+    def counts_at(index):
+        return jnp.bincount(index.ravel(), length=length)[index]
+
+    @counts_at.def_vmap
+    def _batched(axis_size, in_batched, index):
+        del in_batched  # the only argument, so batched
+        if axis_size * length > _TABLE_CELLS:
+            return lax.map(counts_at, index), True
+        member = jnp.arange(axis_size, dtype=index.dtype).reshape((-1,) + (1,) * (index.ndim - 1))
+        return _counts_at(axis_size * length)(index + length * member), True
+
+    return counts_at
+
+
+def _joint_counts(x, x_size, y, y_size):
+    """c_p(n): the number of samples sharing sample n's label pair (x_p, y_p), per column pair p:
+    `[N, P] in [0, x_size), [N, P] in [0, y_size) -> [P, N] float32`."""
+    pairs = x.shape[1]
+    cells = pairs * x_size * y_size
+    if cells <= _TABLE_CELLS:  # one bincount over the combined index of every column pair
+        index = (jnp.arange(pairs)[:, None] * x_size + x.T) * y_size + y.T
+        return _counts_at(cells)(index).astype(jnp.float32)
+    if x_size * y_size <= 1 << 32:  # sort each pair's combined label, then count its copies
+        keys = (x.T.astype(jnp.uint32) * y_size + y.T.astype(jnp.uint32),)
+    else:
+        keys = (x.T, y.T)
+    return _occurrences(keys).astype(jnp.float32)
+
+
+def _occurrences(keys):
+    """How many positions along the last axis hold each position's key tuple:
+    tuple of `[..., N]` -> `[..., N]` int32, by a lexicographic sort and two binary searches."""
+    n = keys[0].shape[-1]
+    ordered = lax.sort(keys, dimension=keys[0].ndim - 1, num_keys=len(keys))
+
+    def count_below(inclusive):
+        def halve(_, bounds):
+            lo, hi = bounds
+            mid = (lo + hi) // 2
+            at = [jnp.take_along_axis(s, jnp.minimum(mid, n - 1), axis=-1) for s in ordered]
+            below, equal = jnp.zeros(mid.shape, bool), jnp.ones(mid.shape, bool)
+            for s, k in zip(at, keys, strict=True):
+                below, equal = below | (equal & (s < k)), equal & (s == k)
+            right = (mid < hi) & (below | (equal & inclusive))
+            return jnp.where(right, mid + 1, lo), jnp.where(right, hi, mid)
+
+        bounds = (jnp.zeros(keys[0].shape, jnp.int32), jnp.full(keys[0].shape, n, jnp.int32))
+        return lax.fori_loop(0, n.bit_length(), halve, bounds)[0]
+
+    return count_below(True) - count_below(False)
 
 
 def discrete_mutual_info(a, b):
@@ -117,25 +210,42 @@ def discrete_mutual_info(a, b):
     sharing both. Labels are compared for equality only (any values), so this equals
     `sklearn.metrics.mutual_info_score(a[:, i], b[:, j])` up to float32 rounding.
     """
+    a_space, b_space = _label_space(a), _label_space(b)
     a, b = jnp.asarray(a), jnp.asarray(b)
     _require_2d("a", a)
     _require_2d("b", b)
     _require_same_n("a", a, "b", b)
-    return _mutual_info(a, b)
+    return _labelled_mutual_info(a, a_space, b, b_space)
 
 
 @jax.jit
 def _mutual_info(a, b):
-    n = jnp.float32(a.shape[0])
-    count_a = jax.vmap(_group_sizes, in_axes=1, out_axes=1)(a).astype(jnp.float32)
-    count_b = jax.vmap(_group_sizes, in_axes=1, out_axes=1)(b).astype(jnp.float32)
+    """`discrete_mutual_info` of traced labels of any values (ranked inside)."""
+    return _labelled_mutual_info(a, None, b, None)
 
-    def pair(a_col, b_col, ca, cb):
-        joint = _group_sizes(a_col, b_col).astype(jnp.float32)
-        return jnp.maximum(_tree_sum(jnp.log(n * joint / (ca * cb))) / n, 0.0)
 
-    over_b = jax.vmap(pair, in_axes=(None, 1, None, 1))
-    return jax.vmap(over_b, in_axes=(1, None, 1, None))(a, b, count_a, count_b)
+@functools.partial(jax.jit, static_argnums=(1, 3))
+def _labelled_mutual_info(a, a_space, b, b_space):
+    x, x_size = _as_labels(a, a_space)
+    y, y_size = _as_labels(b, b_space)
+    return _mutual_info_of_labels(x, x_size, y, y_size)
+
+
+def _mutual_info_of_labels(x, x_size, y, y_size):
+    """`discrete_mutual_info` of labels in [0, x_size) and [0, y_size): `-> [A, J]`."""
+    a, j = x.shape[1], y.shape[1]
+    rows, cols = np.divmod(np.arange(a * j), j)
+    return _paired_mutual_info(x, x_size, y, y_size, rows, cols).reshape(a, j)
+
+
+def _paired_mutual_info(x, x_size, y, y_size, rows, cols):
+    """I(x_{rows[p]}; y_{cols[p]}) for the column pairs p listed in the static index arrays
+    `rows`, `cols` (see `discrete_mutual_info`): `-> [P]`."""
+    n = jnp.float32(x.shape[0])
+    count_x = _label_counts(x, x_size).T[rows]  # [P, N]
+    count_y = _label_counts(y, y_size).T[cols]
+    joint = _joint_counts(x[:, rows], x_size, y[:, cols], y_size)
+    return jnp.maximum(_tree_sum(jnp.log(n * joint / (count_x * count_y))) / n, 0.0)
 
 
 def discrete_entropy(labels):
@@ -143,19 +253,56 @@ def discrete_entropy(labels):
 
     c(n) counts the samples sharing sample n's label; equals `mutual_info_score(y, y)`.
     """
+    space = _label_space(labels)
     labels = jnp.asarray(labels)
     _require_2d("labels", labels)
-    return _entropy(labels)
+    return _labelled_entropy(labels, space)
 
 
 @jax.jit
 def _entropy(labels):
-    n = jnp.float32(labels.shape[0])
+    """`discrete_entropy` of traced labels of any values (ranked inside)."""
+    return _labelled_entropy(labels, None)
 
-    def column(y):
-        return _tree_sum(jnp.log(n / _group_sizes(y).astype(jnp.float32))) / n
 
-    return jax.vmap(column, in_axes=1)(labels)
+@functools.partial(jax.jit, static_argnums=1)
+def _labelled_entropy(labels, space):
+    return _entropy_of_labels(*_as_labels(labels, space))
+
+
+def _entropy_of_labels(y, size):
+    n = jnp.float32(y.shape[0])
+    return _tree_sum(jnp.log(n / _label_counts(y, size)).T) / n
+
+
+@functools.cache
+def _per_member(body, *static):
+    """`arrays -> body(*arrays, *static)`, whose `vmap` on CPU runs the members one after another
+    in one compiled loop (`lax.map`): XLA:CPU runs the counting and sorting of one member with its
+    working set in cache, where the batched ops over all members run several times slower than
+    separate calls. Other backends batch as usual."""
+
+    @jax.custom_batching.custom_vmap
+    def call(*arrays):
+        return body(*arrays, *static)
+
+    @call.def_vmap
+    def _batched(axis_size, in_batched, *arrays):
+        del axis_size
+        if jax.default_backend() != "cpu":
+            in_axes = [0 if batched else None for batched in in_batched]
+            out = jax.vmap(lambda *a: body(*a, *static), in_axes=in_axes)(*arrays)
+        else:
+            pairs = list(zip(arrays, in_batched, strict=True))
+
+            def member(sliced):
+                sliced = iter(sliced)
+                return call(*(next(sliced) if batched else a for a, batched in pairs))
+
+            out = lax.map(member, [a for a, batched in pairs if batched])
+        return out, jax.tree.map(lambda _: True, out)
+
+    return call
 
 
 def mig(codes, factors, *, num_bins: int = 20):
@@ -168,14 +315,25 @@ def mig(codes, factors, *, num_bins: int = 20):
     are left out, K⁺ = {k : H(v_k) > 0}, and MIG = 0 when every factor is constant.
     Jittable (`num_bins` static) and vmappable over a leading population axis.
     """
+    space = _label_space(factors)
     codes, factors = _codes_and_factors("mig", codes, factors, num_bins, min_codes=2)
-    return _mig(codes, factors, num_bins)
+    return _mig(codes, factors, num_bins, space)
 
 
-@functools.partial(jax.jit, static_argnums=2)
-def _mig(codes, factors, num_bins):
-    mi = _mutual_info(_discretize(codes, num_bins), factors)
-    entropy = _entropy(factors)
+def _binned_mutual_info(codes, num_bins, factors, factor_space):
+    """I(z̃_l; v_k) of the binned codes and the factors, and H(v_k): `-> [L, K], [K]`."""
+    y, y_size = _as_labels(factors, factor_space)
+    mi = _mutual_info_of_labels(_discretize(codes, num_bins) - 1, num_bins, y, y_size)
+    return mi, _entropy_of_labels(y, y_size)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _mig(codes, factors, num_bins, factor_space):
+    return _per_member(_mig_body, num_bins, factor_space)(codes, factors)
+
+
+def _mig_body(codes, factors, num_bins, factor_space):
+    mi, entropy = _binned_mutual_info(codes, num_bins, factors, factor_space)
     top = jnp.sort(mi, axis=0)
     gap = top[-1] - top[-2]
     informative = entropy > 0

@@ -7,11 +7,12 @@ import jax.numpy as jnp
 
 from disentax.errors import UserError
 from disentax.metrics.mig import (
+    _binned_mutual_info,
     _codes_and_factors,
+    _label_space,
+    _per_member,
     _require_2d,
     _tree_sum,
-    discrete_mutual_info,
-    histogram_discretize,
 )
 
 
@@ -53,11 +54,16 @@ def modularity(codes, factors, *, num_bins: int = 20):
     disentanglement_lib's `compute_modularity_explicitness` (explicitness is not computed).
     Jittable (`num_bins` static) and vmappable over a leading population axis.
     """
+    space = _label_space(factors)
     codes, factors = _codes_and_factors("modularity", codes, factors, num_bins)
-    return _modularity(codes, factors, num_bins)
+    return _modularity(codes, factors, num_bins, space)
 
 
-@functools.partial(jax.jit, static_argnums=2)
-def _modularity(codes, factors, num_bins):
-    mi = discrete_mutual_info(histogram_discretize(codes, num_bins), factors)
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _modularity(codes, factors, num_bins, factor_space):
+    return _per_member(_modularity_body, num_bins, factor_space)(codes, factors)
+
+
+def _modularity_body(codes, factors, num_bins, factor_space):
+    mi, _ = _binned_mutual_info(codes, num_bins, factors, factor_space)
     return {"modularity": _modularity_from_mi(mi)}

@@ -26,10 +26,10 @@ def sap(
     SAP = (1/K) Σ_k (S_(1),k − S_(2),k), the gap between the two largest scores over codes of a
     score matrix S `[L, K]`. Discrete factors (default, disentanglement_lib's study setting):
     S_ik = test accuracy of `LinearSVC(C=0.01, class_weight="balanced")` predicting v_k from code
-    i alone, trained on the training split (`estimators.fit_linear_svc` in `mode="jax"`, sklearn in
-    `mode="reference"`). Continuous factors: S_ik = Cov(z_i, v_k)² / (Var z_i · Var v_k) on the
-    training split (sample moments, ddof = 1), set to 0 where Var z_i ≤ 1e-12 and, unlike
-    disentanglement_lib (which divides by zero), where Var v_k = 0. Jittable
+    i alone, trained on the training split (`estimators.fit_linear_svc_1d` in `mode="jax"`,
+    sklearn in `mode="reference"`). Continuous factors: S_ik = Cov(z_i, v_k)² / (Var z_i ·
+    Var v_k) on the training split (sample moments, ddof = 1), set to 0 where Var z_i ≤ 1e-12
+    and, unlike disentanglement_lib (which divides by zero), where Var v_k = 0. Jittable
     (`continuous_factors`, `mode`, `num_classes` static; discrete factors under jit need
     `num_classes`, see `dci`) and vmappable over a leading population axis in JAX mode.
     """
@@ -91,11 +91,10 @@ def _svc_accuracy(codes, y, test_codes, y_test, num_classes):
         return jnp.broadcast_to(jnp.mean(y_test == 0), codes.shape[1:])
 
     def per_code(x, x_test):
-        params = estimators.fit_linear_svc(x[:, None], y, num_classes)
+        params = estimators.fit_linear_svc_1d(x, y, num_classes)
         return jnp.mean(estimators.linear_predict(params, x_test[:, None]) == y_test)
 
-    # lax.map over codes, not vmap: on CPU the batched Newton steps run ~4x slower
-    return jax.lax.map(lambda pair: per_code(*pair), (codes.T, test_codes.T))
+    return jax.vmap(per_code)(codes.T, test_codes.T)
 
 
 def _reference_accuracy(codes, y, test_codes, y_test, num_classes):

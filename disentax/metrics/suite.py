@@ -92,7 +92,8 @@ def score(
     rng: jax.Array | None = None,
     num_bins: int = 20,
 ) -> dict[str, float]:
-    """`{flat_name(metric, key): value}` for every metric in `names`, as Python floats.
+    """`{flat_name(metric, key): value}` for every scalar result of the metrics in `names`, as
+    Python floats (matrices such as InfoMEC's `nmi` are left out: call the metric for them).
 
     Pass the inputs the chosen metrics need (`needs(names)` says which); a missing one is a
     `UserError` naming the metric that wanted it.
@@ -119,7 +120,9 @@ def score(
         else:
             _require(name, dataset=dataset, representation_fn=representation_fn, rng=rng)
             out = metric.fn(dataset, representation_fn, jax.random.fold_in(rng, len(results)))
-        results.update({flat_name(name, k): float(np.asarray(v)) for k, v in out.items()})
+        results.update(
+            {flat_name(name, k): float(np.asarray(v)) for k, v in out.items() if np.ndim(v) == 0}
+        )
     return results
 
 
@@ -144,7 +147,8 @@ def score_population(
     """`score` for M models at once: `codes [M, N, L]` (and `test_codes [M, N', L]`) of the
     models on the same samples (`factors [N, K]`); each sample, codes and split metric is one
     `jax.vmap`-ed call over the models; interventional metrics take one representation function
-    per model in `representation_fns` and run per model. Returns one dict per model."""
+    per model in `representation_fns` and run per model. Returns one dict of scalar results per
+    model."""
     codes = jax.numpy.asarray(codes)
     if codes.ndim != 3:
         raise UserError(f"codes of a population must be [M, N, L], got shape {codes.shape}")
@@ -171,6 +175,8 @@ def score_population(
             ]
             out = {k: np.stack([np.asarray(o[k]) for o in per_model]) for k in per_model[0]}
         for key, values in out.items():
+            if np.ndim(values) != 1:  # a matrix per model (InfoMEC's nmi), not a score
+                continue
             for m, value in enumerate(np.asarray(values).reshape(num_models)):
                 results[m][flat_name(name, key)] = float(value)
     return results

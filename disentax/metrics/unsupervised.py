@@ -4,13 +4,15 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from disentax.errors import UserError
 from disentax.metrics.mig import (
     _as_float_codes,
+    _discretize,
+    _paired_mutual_info,
+    _per_member,
     _tree_sum,
-    discrete_mutual_info,
-    histogram_discretize,
 )
 
 
@@ -47,6 +49,10 @@ def unsupervised(codes, *, num_bins: int = 20):
 
 @functools.partial(jax.jit, static_argnums=1)
 def _unsupervised(codes, num_bins):
+    return _per_member(_unsupervised_body, num_bins)(codes)
+
+
+def _unsupervised_body(codes, num_bins):
     n, num_codes = codes.shape
     constant = jnp.max(codes, axis=0) == jnp.min(codes, axis=0)
     centred = jnp.where(constant, 0.0, codes - (_tree_sum(codes.T) / n)[None, :])  # exact 0 var
@@ -68,9 +74,12 @@ def _unsupervised(codes, num_bins):
     wasserstein = 2.0 * trace - 2.0 * _tree_sum(roots)
     wasserstein_norm = jnp.where(trace > 0, wasserstein / jnp.where(trace > 0, trace, 1.0), 0.0)
 
-    binned = histogram_discretize(codes, num_bins)
-    mi = discrete_mutual_info(binned, binned)
-    off_diagonal = jnp.where(jnp.eye(num_codes, dtype=bool), 0.0, mi)
+    binned = _discretize(codes, num_bins) - 1
+    rows, cols = np.triu_indices(num_codes, k=1)  # I(z̃_i; z̃_j) = I(z̃_j; z̃_i): each pair once
+    upper = _paired_mutual_info(binned, num_bins, binned, num_bins, rows, cols)
+    off_diagonal = (
+        jnp.zeros((num_codes, num_codes)).at[rows, cols].set(upper).at[cols, rows].set(upper)
+    )
     mutual_info = _tree_sum(off_diagonal.reshape(-1)) / (num_codes**2 - num_codes)
     return {
         "gaussian_total_correlation": total_correlation,

@@ -1,7 +1,7 @@
 """Training: state, step, optimizer, checkpoints, the loop, and end-of-run evaluation."""
 
 from disentax.train.build import Run, build
-from disentax.train.loop import TrainingDiverged, evaluate_workdir, train
+from disentax.train.loop import TrainingDiverged, evaluate_workdir, restore_run, train
 from disentax.train.optimizer import make_optimizer
 from disentax.train.state import TrainState
 from disentax.train.step import train_step
@@ -13,6 +13,7 @@ __all__ = [
     "build",
     "evaluate_workdir",
     "make_optimizer",
+    "restore_run",
     "train",
     "train_step",
 ]

@@ -12,10 +12,12 @@ import numpy as np
 from disentax import data, viz
 from disentax.errors import UserError
 from disentax.metrics import suite
+from disentax.metrics.reconstruction import psnr
 from disentax.train.build import Run
 from disentax.train.state import TrainState
 
 REPRESENTATIONS = ("mean", "sampled")
+FIGURES_DIR = "figures"
 
 
 @functools.partial(jax.jit, static_argnames=("model", "kind"))
@@ -111,26 +113,51 @@ def held_out_losses(run: Run, params, key: jax.Array, num_batches: int = 4) -> d
     return {k: float(np.mean([v[k] for v in values])) for k in values[0]}
 
 
-def pictures(run: Run, params, key: jax.Array, workdir: pathlib.Path) -> None:
-    """`reconstructions.png` (originals over reconstructions) and `traversals.png` (row l sweeps
-    z_l over `linspace(-r, r, steps)` from the first image's mean code)."""
-    ev = run.config.eval
-    x, _ = data.sample(run.dataset, key, ev.num_images)
-    apply = jax.jit(lambda p, x: run.model.apply({"params": p}, x))
-    decode = jax.jit(lambda p, z: run.model.apply({"params": p}, z, method=run.model.decode))
-    logits, aux = apply(params, x)
-    viz.save_png(
-        workdir / "reconstructions.png",
-        viz.reconstruction_grid(np.asarray(x), np.asarray(jax.nn.sigmoid(logits))),
+def reconstruction_psnr(run: Run, params, key: jax.Array, num_batches: int = 4) -> float:
+    """Mean over `num_batches` fresh batches (the train batch size; the images of
+    `held_out_losses` for the same key) of the per-image `metrics.psnr` of x̂ = sigmoid(logits),
+    the model's deterministic reconstruction, against x (dB; the QLAE paper's PSNR)."""
+    reconstruct = jax.jit(
+        lambda p, x: psnr(jax.nn.sigmoid(run.model.apply({"params": p}, x)[0]), x)
     )
-    mean = aux["mu"] if "mu" in aux else aux["z"]  # what the decoder reads
-    num_latents = mean.shape[-1]
-    values = jnp.linspace(-ev.traversal_range, ev.traversal_range, ev.traversal_steps)
-    z = jnp.tile(mean[0], (num_latents, ev.traversal_steps, 1))
-    z = z.at[jnp.arange(num_latents), :, jnp.arange(num_latents)].set(values)
-    images = jax.nn.sigmoid(decode(params, z.reshape(-1, num_latents)))
-    grid = np.asarray(images).reshape(num_latents, ev.traversal_steps, *images.shape[1:])
-    viz.save_png(workdir / "traversals.png", viz.image_grid(grid))
+    values = []
+    for i in range(num_batches):
+        data_key, _ = jax.random.split(jax.random.fold_in(key, i))
+        x, _ = data.sample(run.dataset, data_key, run.config.batch_size)
+        values.append(reconstruct(params, x))
+    return float(np.mean(np.concatenate(jax.device_get(values))))
+
+
+def pictures(
+    run: Run, params, key: jax.Array, workdir: pathlib.Path, names=None, writer=None, step=None
+) -> dict:
+    """`viz.model_figures` on `eval.batch_size` images (the first `eval.num_images` shown;
+    traversals over ±`eval.traversal_range` in `eval.traversal_steps` steps) and, when InfoMEC is
+    among the metrics `names` (default `eval.metrics`), the NMI heatmap of the mean codes of
+    `eval.num_samples` images; written to `workdir/figures/` and, with a `writer`, to TensorBoard
+    as `figures/<name>` at `step`. Returns the figures."""
+    ev = run.config.eval
+    image_key, figure_key, code_key = jax.random.split(key, 3)
+    x, _ = data.sample(run.dataset, image_key, max(ev.batch_size, ev.num_images))
+    figures = viz.model_figures(
+        run.model,
+        params,
+        x,
+        key=figure_key,
+        num_images=ev.num_images,
+        traversal_range=ev.traversal_range,
+        traversal_steps=ev.traversal_steps,
+    )
+    if "infomec" in suite.parse_names(names or ev.metrics):
+        codes_by_kind, factors = representation(run, params, code_key, ev.num_samples)
+        figures["nmi_heatmap"] = viz.nmi_figure(
+            codes_by_kind["mean"], factors, list(run.dataset.factor_names)
+        )
+    viz.write_figures(figures, workdir / FIGURES_DIR)
+    if writer is not None:
+        images = viz.images_of(figures)
+        writer.write_images(step, {f"figures/{n}": v for n, v in images.items()})
+    return figures
 
 
 def evaluate(
@@ -139,15 +166,18 @@ def evaluate(
     workdir: pathlib.Path,
     train_metrics: dict[str, float] | None = None,
     metric_names=None,
+    writer=None,
 ) -> dict[str, float]:
     """Writes `metrics.json` (final train losses, `eval/` losses, the metrics `metric_names` —
-    default `eval.metrics` — of each configured representation) and the pictures."""
+    default `eval.metrics` — of each configured representation) and the `pictures` (also to
+    TensorBoard with a `writer`)."""
     params = state.params
     keys = [jax.random.fold_in(run.keys.eval, i) for i in range(3)]
     results = {"step": int(state.step), **(train_metrics or {})}
     results.update({f"eval/{k}": v for k, v in held_out_losses(run, params, keys[1]).items()})
+    results["eval/psnr"] = reconstruction_psnr(run, params, keys[1])
     results.update(metric_scores(run, params, keys[0], metric_names))
     if jax.process_index() == 0:
-        pictures(run, params, keys[2], workdir)
+        pictures(run, params, keys[2], workdir, metric_names, writer, results["step"])
         (workdir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return results

@@ -15,7 +15,8 @@ from disentax import config as config_lib
 from disentax.errors import UserError
 from disentax.train.build import Run, build
 from disentax.train.checkpoint import Checkpointer
-from disentax.train.evaluate import evaluate, metric_scores
+from disentax.train.evaluate import evaluate, metric_scores, pictures
+from disentax.train.state import TrainState
 from disentax.train.writer import ScalarWriter
 
 # Fields a run may change between restarts: they do not change the numbers it computes.
@@ -151,9 +152,13 @@ def train(
     state = checkpointer.restore_latest(fresh := run.init_state()) or fresh
     writer = ScalarWriter(workdir)
     try:
-        state, train_metrics = run_steps(run, state, checkpointer, writer, hooks, progress)
+        state, train_metrics = run_steps(
+            run, state, checkpointer, writer, hooks, progress, workdir=workdir
+        )
         checkpointer.wait()
-        results = evaluate(run, state, workdir, train_metrics or previous_train_metrics(workdir))
+        results = evaluate(
+            run, state, workdir, train_metrics or previous_train_metrics(workdir), writer=writer
+        )
         writer.write(results["step"], {k: v for k, v in results.items() if k.startswith("eval/")})
         return results
     except TrainingDiverged as e:
@@ -175,13 +180,15 @@ def run_steps(
     writer: ScalarWriter,
     hooks: Sequence[Hook],
     progress: bool,
+    workdir: pathlib.Path | None = None,
 ) -> tuple:
     """Steps `state` to `config.num_steps`: (final state, the last logged `train/...` means).
 
     Metrics are fetched once per log interval, after the next step is queued; at checkpoint
     steps they are fetched and checked before the save, so a saved state is always finite.
     Every `eval.every_steps` steps (before the last) the `eval.metrics` are written too; they use
-    the eval keys only, so they do not change the training numbers.
+    the eval keys only, so they do not change the training numbers; with a `workdir` the
+    pictures are drawn too (`workdir/figures/` and TensorBoard).
     """
     config = run.config
     start, last = int(state.step), config.num_steps
@@ -213,6 +220,8 @@ def run_steps(
             if every and (step + 1) % every == 0 and step + 1 < last:
                 key = jax.random.fold_in(run.keys.eval, step + 1)
                 writer.write(step + 1, metric_scores(run, state.params, key))
+                if workdir is not None and jax.process_index() == 0:
+                    pictures(run, state.params, key, workdir, writer=writer, step=step + 1)
             bar.update(1)
             for hook in hooks:
                 hook(step + 1)
@@ -231,6 +240,13 @@ def evaluate_workdir(workdir: str | pathlib.Path, metric_names=None) -> dict[str
     """Re-evaluates the latest checkpoint of the run in `workdir` with its saved config, on the
     metrics `metric_names` ("mig,dci" or a list; default: the config's `eval.metrics`)."""
     workdir = pathlib.Path(workdir)
+    run, state = restore_run(workdir)
+    return evaluate(run, state, workdir, previous_train_metrics(workdir), metric_names)
+
+
+def restore_run(workdir: str | pathlib.Path) -> tuple[Run, TrainState]:
+    """The run in `workdir` (built from its saved config) and its latest checkpointed state."""
+    workdir = pathlib.Path(workdir)
     path = workdir / CONFIG_FILE
     if not path.exists():
         raise UserError(f"{workdir} holds no run ({CONFIG_FILE} is missing); train one first")
@@ -242,4 +258,4 @@ def evaluate_workdir(workdir: str | pathlib.Path, metric_names=None) -> dict[str
         checkpointer.close()
     if state is None:
         raise UserError(f"{workdir / CHECKPOINT_DIR} holds no readable checkpoint")
-    return evaluate(run, state, workdir, previous_train_metrics(workdir), metric_names)
+    return run, state

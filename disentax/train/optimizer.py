@@ -58,7 +58,11 @@ def _key(entry) -> str:
     return str(getattr(entry, "key", getattr(entry, "name", getattr(entry, "idx", entry))))
 
 
-def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
+# The numeric fields of an optimizer config that `make_optimizer` accepts as arrays.
+VALUE_FIELDS = ("learning_rate", "b1", "b2", "eps", "weight_decay")
+
+
+def make_optimizer(config: ml_collections.ConfigDict, **values) -> optax.GradientTransformation:
     """Adam(lr, b1, b2, eps) (disentanglement_lib: 1e-4, 0.9, 0.999, 1e-8) with, on the
     *regularized* parameters, decoupled weight decay and element-wise gradient clipping.
 
@@ -69,8 +73,18 @@ def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransform
     QLAE code's rule, `multi_transform({regularized: chain(clip(1), adamw(lr, λ)), rest:
     adam(lr)})`, with decay_pattern ".", decay_exclude ("(^|/)bias$", "(^|/)codebook$"). Configs
     without `decay_exclude` / `clip` get exactly the optimizer they had (AdamW or Adam).
+
+    `values` (names in `VALUE_FIELDS`) replace those config fields by scalars or traced arrays —
+    one population member's learning rate or weight decay under `jax.vmap` — while the chain's
+    form (AdamW or Adam, clipped or not) and its state's structure stay the config's.
     """
     o = config.optimizer
+    unknown = sorted(set(values) - set(VALUE_FIELDS))
+    if unknown:
+        raise UserError(
+            f"optimizer values {', '.join(unknown)} cannot be arrays; allowed: "
+            f"{', '.join(VALUE_FIELDS)}"
+        )
     exclude = tuple(o.get("decay_exclude", ()))
     clip = o.get("clip", 0.0)
     if o.weight_decay < 0 or clip < 0:
@@ -78,11 +92,19 @@ def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransform
             "config fields 'optimizer.weight_decay' and 'optimizer.clip' must be >= 0, got "
             f"{o.weight_decay} and {clip}"
         )
+    v = {name: values.get(name, o[name]) for name in VALUE_FIELDS}
     mask = decay_mask(o.decay_pattern, exclude)
     if o.weight_decay > 0:
-        tx = optax.adamw(o.learning_rate, o.b1, o.b2, o.eps, weight_decay=o.weight_decay, mask=mask)
+        tx = optax.adamw(
+            v["learning_rate"],
+            v["b1"],
+            v["b2"],
+            v["eps"],
+            weight_decay=v["weight_decay"],
+            mask=mask,
+        )
     else:
-        tx = optax.adam(o.learning_rate, o.b1, o.b2, o.eps)
+        tx = optax.adam(v["learning_rate"], v["b1"], v["b2"], v["eps"])
     if clip > 0:
         tx = optax.chain(optax.masked(optax.clip(clip), mask), tx)
     return tx

@@ -1,4 +1,7 @@
-"""Data parallel: a `("data",)` mesh over every device of every host; batch split."""
+"""Placement: a `("data",)` mesh (batch split) for one model, a `("pop", "data")` mesh (members
+and batch split) for a population, over every device of every host."""
+
+import math
 
 import jax
 import numpy as np
@@ -34,4 +37,50 @@ def check_batch_size(batch_size: int, mesh: Mesh) -> None:
         raise UserError(
             f"batch_size {batch_size} must be a positive multiple of the device count "
             f"({n}); e.g. batch_size={max(n, batch_size // n * n or n)}"
+        )
+
+
+def population_mesh(pop: int, devices: list | None = None) -> Mesh:
+    """A 2-D mesh `("pop", "data")` over `devices` (default: every device of every process):
+    `pop` rows along the member axis, the remaining `len(devices) / pop` along the batch axis.
+    Rows take consecutive devices, so with `jax.devices()` (ordered by process) a member's batch
+    stays on as few hosts as possible."""
+    devices = list(devices or jax.devices())
+    if pop <= 0 or len(devices) % pop:
+        divisors = [str(d) for d in range(1, len(devices) + 1) if len(devices) % d == 0]
+        raise UserError(
+            f"the population axis ({pop}) must divide the device count ({len(devices)}); "
+            f"one of {', '.join(divisors)}"
+        )
+    grid = np.array(devices).reshape(pop, len(devices) // pop)
+    return Mesh(grid, ("pop", "data"), axis_types=(AxisType.Auto, AxisType.Auto))
+
+
+def default_pop_axis(num_members: int, num_devices: int) -> int:
+    """The largest population axis that divides both the members and the devices: the
+    members spread over devices first, the batch over what is left."""
+    return math.gcd(num_members, num_devices)
+
+
+def member_sharded(mesh: Mesh) -> NamedSharding:
+    """Leading (member) axis split over `pop`."""
+    return NamedSharding(mesh, PartitionSpec("pop"))
+
+
+def member_batch_sharded(mesh: Mesh) -> NamedSharding:
+    """`[M, B, ...]` batches: members over `pop`, each member's batch over `data`."""
+    return NamedSharding(mesh, PartitionSpec("pop", "data"))
+
+
+def check_population_placement(num_members: int, batch_size: int, mesh: Mesh) -> None:
+    """One-line errors for members or a batch that the mesh's axes do not divide."""
+    pop, data = mesh.shape["pop"], mesh.shape["data"]
+    if num_members % pop:
+        raise UserError(
+            f"{num_members} members cannot be split over a population axis of {pop} devices; "
+            f"use a population axis that divides {num_members}"
+        )
+    if batch_size % data:
+        raise UserError(
+            f"batch_size {batch_size} must be a multiple of the mesh's data axis ({data})"
         )

@@ -1,5 +1,6 @@
-"""Populations: members of one config structure (differing in seed and in numeric objective
-hyperparameters) trained by one step for all of them and evaluated by one vmapped call."""
+"""Populations: members of one config structure (differing in seed, numeric objective
+hyperparameters and optimizer values) trained by one step for all of them, placed on a
+`("pop", "data")` mesh, and evaluated by one vmapped call."""
 
 import dataclasses
 import functools
@@ -10,12 +11,16 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from flax import struct
+from flax.core import FrozenDict
+from jax.sharding import Mesh
 
 from disentax import config as config_lib
 from disentax import data
 from disentax.errors import UserError
 from disentax.objectives import OBJECTIVES, MultiPlayer
-from disentax.train.build import Run, RunKeys, build
+from disentax.train import parallel
+from disentax.train.build import Run, RunKeys, build, player_optimizers, validate
+from disentax.train.optimizer import VALUE_FIELDS, make_optimizer
 from disentax.train.state import TrainState
 from disentax.train.step import multi_player_step, train_step
 
@@ -32,36 +37,75 @@ class PopulationState:
     alive: jax.Array
 
 
+def optimizer_groups(config: ml_collections.ConfigDict) -> list[str]:
+    """The config's optimizer groups: `optimizer` (player "model") and each `<player>_optimizer`."""
+    return [
+        k
+        for k, v in config.items()
+        if (k == "optimizer" or k.endswith("_optimizer"))
+        and isinstance(v, ml_collections.ConfigDict)
+    ]
+
+
+def candidate_fields(config: ml_collections.ConfigDict) -> tuple[str, ...]:
+    """The fields a population may vary besides the seed: the objective's hyperparameters (by
+    name, `beta`) and each optimizer group's numeric values (dotted, `optimizer.learning_rate`)."""
+    names = [n for n in config.objective if n != "name"]
+    for g in optimizer_groups(config):
+        names += [f"{g}.{f}" for f in VALUE_FIELDS if f in config[g]]
+    return tuple(names)
+
+
+def field_value(config: ml_collections.ConfigDict, name: str):
+    """A candidate field's value: `beta` is `objective.beta`, a dotted name is itself."""
+    if "." in name:
+        group, field = name.split(".")
+        return config[group].get(field)
+    return config.objective.get(name)
+
+
 def structure(config: ml_collections.ConfigDict, varying: tuple[str, ...] = ()) -> str:
-    """The config as JSON without its seed and the objective fields in `varying`: members with
-    equal structure share one compiled step."""
+    """The config as JSON without its seed and the fields in `varying` (`candidate_fields`
+    names): members with equal structure share one compiled step. A varying weight decay keeps
+    whether it is positive, since that picks the optimizer's form (AdamW or Adam)."""
     c = config_lib.from_json(config_lib.to_json(config))
     del c.seed
     for name in varying:
-        del c.objective[name]
+        if "." not in name:
+            del c.objective[name]
+        else:
+            group, field = name.split(".")
+            if field == "weight_decay":
+                c[group][field] = float(c[group][field] > 0)
+            else:
+                del c[group][field]
     return config_lib.to_json(c)
 
 
 def varying_hparams(configs) -> tuple[str, ...]:
-    """The numeric objective fields whose values differ between `configs`."""
-    names = set().union(*(c.objective.keys() for c in configs)) - {"name"}
+    """The numeric candidate fields (`candidate_fields`) whose values differ between `configs`."""
+    names = set().union(*(candidate_fields(c) for c in configs))
+
+    def numeric(value) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
     return tuple(
         sorted(
             n
             for n in names
-            if all(isinstance(c.objective.get(n), int | float) for c in configs)
-            and len({c.objective[n] for c in configs}) > 1
+            if all(numeric(field_value(c, n)) for c in configs)
+            and len({field_value(c, n) for c in configs}) > 1
         )
     )
 
 
 def group(configs) -> list[list[int]]:
     """Member indices grouped into as few populations as possible: members whose configs differ
-    only in seed and numeric objective hyperparameters (of the same objective) share one."""
+    only in seed, numeric objective hyperparameters (of the same objective) and optimizer values
+    (learning rate, betas, eps, weight decay among positive or among zero values) share one."""
     groups: dict[str, list[int]] = {}
     for i, c in enumerate(configs):
-        key = structure(c, tuple(n for n in c.objective if n != "name"))
-        groups.setdefault(key, []).append(i)
+        groups.setdefault(structure(c, candidate_fields(c)), []).append(i)
     return list(groups.values())
 
 
@@ -73,12 +117,19 @@ def default_strategy() -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Population:
-    """M members sharing `run` (member 0's model, objective, optimizer and dataset).
+    """M members sharing `run` (member 0's model, objective, optimizer form and dataset).
 
     Member m trains exactly as `build(configs[m])` alone would: its own seed's keys (init, train,
-    data) and its objective hyperparameters, the varying ones passed to the step as arrays `[M]`.
-    `strategy` "vmap" runs one `jax.vmap`-ed step; "loop" one jitted single-member step called per
-    member; "auto" picks per backend (`default_strategy`).
+    data), its objective hyperparameters and optimizer values, the varying ones (`hparams`,
+    `varying_hparams` names) passed to the step as arrays `[M]`. `strategy` "vmap" runs one
+    `jax.vmap`-ed step; "loop" one jitted single-member step called per member; "auto" picks per
+    backend (`default_strategy`).
+
+    Placement: `mesh` has axes `("pop", "data")` (`parallel.population_mesh`); the members'
+    states are split over `pop`, each member's batch over `data`, the `alive` flags, the
+    hyperparameter arrays and the step's metrics are replicated. The default spreads the
+    members over as many devices as divide their number (`parallel.default_pop_axis`) under
+    "vmap", and gives every device to the batch under "loop" (one member at a time).
     """
 
     configs: tuple
@@ -86,9 +137,10 @@ class Population:
     hparams: dict
     keys: tuple
     strategy: str
+    mesh: Mesh
 
     @classmethod
-    def create(cls, configs, strategy: str = "auto") -> "Population":
+    def create(cls, configs, strategy: str = "auto", mesh: Mesh | None = None) -> "Population":
         configs = tuple(configs)
         if not configs:
             raise UserError("a population needs at least one member config")
@@ -101,16 +153,36 @@ class Population:
                 fields = config_lib.differing_fields(configs[0], c, ("seed",))
                 raise UserError(
                     f"member {i} differs from member 0 in {', '.join(fields[:5])}, which a "
-                    "population cannot vary (only seed and numeric objective hyperparameters); "
-                    "use population.group(configs) to split them"
+                    "population cannot vary (only seed, numeric objective hyperparameters and "
+                    "optimizer values); use population.group(configs) to split them"
                 )
-        hparams = {n: jnp.asarray([c.objective[n] for c in configs], jnp.float32) for n in varying}
+        run = build(configs[0])
+        for c in configs[1:]:  # each member's own range checks
+            validate(c)
+            if run.objective is None:
+                make_optimizer(c)
+            else:
+                player_optimizers(c, run.objective)
+        strategy = default_strategy() if strategy == "auto" else strategy
+        if mesh is None:
+            devices = len(jax.devices())
+            pop = parallel.default_pop_axis(len(configs), devices) if strategy == "vmap" else 1
+            mesh = parallel.population_mesh(pop)
+        if tuple(mesh.axis_names) != ("pop", "data"):
+            raise UserError(
+                f"a population's mesh needs the axes ('pop', 'data'), got {mesh.axis_names}"
+            )
+        parallel.check_population_placement(len(configs), configs[0].batch_size, mesh)
+        values = {
+            n: jnp.asarray([field_value(c, n) for c in configs], jnp.float32) for n in varying
+        }
         return cls(
             configs=configs,
-            run=build(configs[0]),
-            hparams=hparams,
+            run=run,
+            hparams=jax.device_put(values, parallel.replicated(mesh)),
             keys=tuple(RunKeys.from_seed(c.seed) for c in configs),
-            strategy=default_strategy() if strategy == "auto" else strategy,
+            strategy=strategy,
+            mesh=mesh,
         )
 
     @property
@@ -118,7 +190,7 @@ class Population:
         return len(self.configs)
 
     def init_state(self) -> PopulationState:
-        """Each member's fresh state (as `Run.init_state` with its seed), stacked."""
+        """Each member's fresh state (as `Run.init_state` with its seed), stacked and placed."""
         x = jnp.zeros((1, *self.run.dataset.observation_shape), jnp.float32)
         run = self.run
 
@@ -126,10 +198,27 @@ class Population:
             params = run.model.init({"params": init_key}, x)["params"]
             return TrainState.create(params, run.tx, train_key)
 
-        members = jax.jit(jax.vmap(init))(
+        members = jax.jit(jax.vmap(init), out_shardings=parallel.member_sharded(self.mesh))(
             jnp.stack([k.init for k in self.keys]), jnp.stack([k.train for k in self.keys])
         )
-        return PopulationState(members=members, alive=jnp.ones(self.size, bool))
+        alive = jax.device_put(jnp.ones(self.size, bool), parallel.replicated(self.mesh))
+        return PopulationState(members=members, alive=alive)
+
+    def member_tx(self, values: dict):
+        """A member's optimizer(s) with its varying optimizer values `values`
+        (`{"optimizer.learning_rate": scalar, ...}`), in the form of `run.tx`."""
+        config, groups = self.run.config, {}
+        for name, value in values.items():
+            group_name, field = name.split(".")
+            groups.setdefault(group_name, {})[field] = value
+        if self.run.objective is None:
+            return make_optimizer(config, **groups["optimizer"])
+        txs = dict(self.run.tx)
+        for group_name, fields in groups.items():
+            player = "model" if group_name == "optimizer" else group_name.removesuffix("_optimizer")
+            group_config = ml_collections.ConfigDict({"optimizer": config[group_name]})
+            txs[player] = make_optimizer(group_config, **fields)
+        return FrozenDict(txs)
 
     def member_step(self, state: TrainState, alive, batch, hparams):
         """One member's step with its varying hyperparameters `hparams` (scalars); a non-finite
@@ -137,16 +226,24 @@ class Population:
         fn = OBJECTIVES.get(self.run.config.objective.name)
         if isinstance(fn, MultiPlayer):
             fn = fn.loss_fn
+        objective_values = {k: v for k, v in hparams.items() if "." not in k}
+        optimizer_values = {k: v for k, v in hparams.items() if "." in k}
         static = {
-            k: v for k, v in self.run.config.objective.items() if k != "name" and k not in hparams
+            k: v
+            for k, v in self.run.config.objective.items()
+            if k != "name" and k not in objective_values
         }
-        loss_fn = functools.partial(fn, model=self.run.model, **static, **hparams)
+        loss_fn = functools.partial(fn, model=self.run.model, **static, **objective_values)
+        tx = state.tx
+        if optimizer_values:  # the member's optimizer, inside this trace only
+            state = state.replace(tx=self.member_tx(optimizer_values))
         if self.run.objective is None:
             new, metrics = train_step(state, batch, loss_fn=loss_fn)
         else:
             new, metrics = multi_player_step(
                 state, batch, loss_fn=loss_fn, objective=self.run.objective
             )
+        new, state = new.replace(tx=tx), state.replace(tx=tx)
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in metrics.values()]))
         keep = alive & finite
         new = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, state)
@@ -155,8 +252,16 @@ class Population:
     @functools.cached_property
     def step_fn(self):
         """(PopulationState, batches with leading axis M) -> (PopulationState, metrics `[M]`)."""
+        members = parallel.member_sharded(self.mesh)
+        batches = parallel.member_batch_sharded(self.mesh)
+        replicated = parallel.replicated(self.mesh)
         if self.strategy == "vmap":
-            step = jax.jit(jax.vmap(self.member_step), donate_argnums=(0,))
+            step = jax.jit(
+                jax.vmap(self.member_step),
+                in_shardings=(members, replicated, batches, replicated),
+                out_shardings=(members, replicated, replicated),
+                donate_argnums=(0,),
+            )
 
             def vmapped(pop: PopulationState, batches):
                 members, alive, metrics = step(pop.members, pop.alive, batches, self.hparams)
@@ -172,7 +277,12 @@ class Population:
             members = jax.tree.map(lambda x, n: x.at[m].set(n), members, new)
             return members, alive.at[m].set(keep), metrics
 
-        step = jax.jit(member_in_place, donate_argnums=(0, 1))
+        step = jax.jit(
+            member_in_place,
+            in_shardings=(members, replicated, batches, replicated, replicated),
+            out_shardings=(members, replicated, replicated),
+            donate_argnums=(0, 1),
+        )
 
         def looped(pop: PopulationState, batches):
             members, alive, outs = pop.members, pop.alive, []
@@ -186,8 +296,10 @@ class Population:
     @functools.cached_property
     def batch_fn(self):
         """step -> each member's batch of that step (what its single-model run would read),
-        stacked `[M, B, ...]`; rendered in one vmapped jit for procedural i.i.d. data."""
+        stacked `[M, B, ...]` and placed (members over `pop`, batch over `data`); rendered in one
+        vmapped jit for procedural i.i.d. data."""
         run = self.run
+        sharding = parallel.member_batch_sharded(self.mesh)
         if (
             data.is_procedural(run.dataset)
             and run.config.data_sampling == "iid"
@@ -196,7 +308,7 @@ class Population:
             keys = jnp.stack([k.data for k in self.keys])
             size = run.config.batch_size
 
-            @jax.jit
+            @functools.partial(jax.jit, out_shardings=sharding)
             def batches(step):
                 def one(key):
                     images, factors = data.sample_procedural(
@@ -208,8 +320,9 @@ class Population:
 
             return batches
         member_runs = [build(c) for c in self.configs]
-        return lambda step: jax.tree.map(
-            lambda *xs: jnp.stack(xs), *(r.batch_fn(step) for r in member_runs)
+        return lambda step: jax.device_put(
+            jax.tree.map(lambda *xs: jnp.stack(xs), *(r.batch_fn(step) for r in member_runs)),
+            sharding,
         )
 
     def member(self, pop: PopulationState, m: int) -> TrainState:
@@ -217,7 +330,8 @@ class Population:
         return jax.tree.map(lambda x: x[m], pop.members)
 
     def describe(self) -> list[dict]:
-        """Per member: index, model, objective, dataset, seed and the varying hyperparameters."""
+        """Per member: index, model, objective, dataset, seed and the varying hyperparameters
+        (objective ones by name, optimizer ones dotted: `optimizer.learning_rate`)."""
         return [
             {
                 "member": m,
@@ -225,7 +339,7 @@ class Population:
                 "objective": c.objective.name,
                 "dataset": c.dataset,
                 "seed": c.seed,
-                **{n: c.objective[n] for n in self.hparams},
+                **{n: field_value(c, n) for n in self.hparams},
             }
             for m, c in enumerate(self.configs)
         ]

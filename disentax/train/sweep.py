@@ -2,6 +2,7 @@
 one vmapped call, write the results table, export a member as a single-model run."""
 
 import csv
+import functools
 import json
 import logging
 import pathlib
@@ -15,6 +16,7 @@ from disentax import config as config_lib
 from disentax import data
 from disentax.errors import UserError
 from disentax.metrics import suite
+from disentax.train import parallel
 from disentax.train.checkpoint import Checkpointer
 from disentax.train.evaluate import codes, representation_kinds
 from disentax.train.loop import CHECKPOINT_DIR, CONFIG_FILE
@@ -128,65 +130,88 @@ def prepare(population: Population, workdir: pathlib.Path) -> None:
     path.write_text(text + "\n")
 
 
-def evaluate_population(population: Population, pop: PopulationState, names=None) -> list[dict]:
-    """`eval/...` (and `eval/sampled/...`) metrics of every member: each member's codes of the
-    same `eval.num_samples` images (and `eval.num_test_samples` held-out ones), then each metric
-    in one call vmapped over the members (`suite.score_population`)."""
+# disentanglement_lib evaluates every model with `evaluation.random_seed = 0`
+# (reference/anchors-core.md, metrics): the same samples for all members.
+EVAL_SEED = 0
+
+
+def evaluate_population(
+    population: Population, pop: PopulationState, names=None, key: jax.Array | None = None
+) -> list[dict]:
+    """`eval/...` (and `eval/sampled/...`) metrics of every member, all on one evaluation key
+    `key` (default `PRNGKey(EVAL_SEED)`), as disentanglement_lib evaluates every model with the
+    same seed: the members' codes of the same images (and, for sampled codes, the same noise),
+    so that differences between members — seed and hyperparameter variance, the metrics' rank
+    correlations — are the models', not the evaluation sample's, and a member's scores do not
+    depend on which other members share its population.
+
+    Row m equals `evaluate.metric_scores(run of member m, its params, key)` for the sample,
+    codes and split metrics (the same key split, the same images): each metric runs in one call
+    vmapped over the members (`suite.score_population`). Interventional metrics run per member
+    through `suite.score` with the same key for every member.
+    """
     run = population.run
     ev = run.config.eval
     names = suite.parse_names(names or ev.metrics)
-    needs = suite.needs(names)
     members = pop.members
     kinds = representation_kinds(run, population.member(pop, 0).params)
-    all_codes = {
+    key = jax.random.PRNGKey(EVAL_SEED) if key is None else key
+    train_key, test_key, noise_key, metric_key = jax.random.split(key, 4)
+    replicated = parallel.replicated(population.mesh)
+    all_codes = {  # replicated, so that every host holds every member's codes
         kind: jax.jit(
             jax.vmap(
-                lambda p, x, key, kind=kind: codes(p, x, key, model=run.model, kind=kind),
+                lambda p, x, k, kind=kind: codes(p, x, k, model=run.model, kind=kind),
                 in_axes=(0, None, None),
-            )
+            ),
+            out_shardings=replicated,
         )
         for kind in kinds
     }
 
     def encode(key, n):
+        """As `evaluate.representation`: batch i's images and noise from `fold_in(key, i)`."""
         parts, factors = {k: [] for k in kinds}, []
         for i in range(-(-n // ev.batch_size)):
-            data_key, noise_key = jax.random.split(jax.random.fold_in(key, i))
+            data_key, batch_noise_key = jax.random.split(jax.random.fold_in(key, i))
             x, f = data.sample(run.dataset, data_key, ev.batch_size)
+            x = jax.device_put(x, replicated)
             for kind in kinds:
-                parts[kind].append(all_codes[kind](members.params, x, noise_key))
-            factors.append(f)
+                parts[kind].append(all_codes[kind](members.params, x, batch_noise_key))
+            factors.append(np.asarray(f))
         return (
             {k: jnp.concatenate(v, axis=1)[:, :n] for k, v in parts.items()},
-            jnp.concatenate([jnp.asarray(f) for f in factors])[:n],
+            np.concatenate(factors)[:n],
         )
 
-    train_key, test_key, metric_key = jax.random.split(run.keys.eval, 3)
+    sample_names = [n for n in names if suite.SUITE.get(n).kind != suite.INTERVENTIONAL]
+    interventional = [n for n in names if suite.SUITE.get(n).kind == suite.INTERVENTIONAL]
     inputs = {kind: {} for kind in kinds}
-    by_kind, factors = encode(train_key, ev.num_samples)
-    for kind in kinds:
-        inputs[kind].update(codes=by_kind[kind], factors=factors)
-    if suite.SPLIT in needs:
+    if sample_names:
+        by_kind, factors = encode(train_key, ev.num_samples)
+        for kind in kinds:
+            inputs[kind].update(codes=by_kind[kind], factors=factors)
+    if suite.SPLIT in suite.needs(names):
         by_kind, test_factors = encode(test_key, ev.num_test_samples)
         for kind in kinds:
             inputs[kind].update(test_codes=by_kind[kind], test_factors=test_factors)
-    if suite.INTERVENTIONAL in needs:
-        for kind in kinds:
-            inputs[kind].update(
-                dataset=run.dataset,
-                rng=metric_key,
-                representation_fns=[
-                    lambda x, m=m, kind=kind: codes(
-                        population.member(pop, m).params, x, metric_key, model=run.model, kind=kind
-                    )
-                    for m in range(population.size)
-                ],
-            )
     rows = [{} for _ in range(population.size)]
     for kind in kinds:
         prefix = "eval/" if kind == "mean" else f"eval/{kind}/"
-        per_member = suite.score_population(names, num_bins=ev.num_bins, **inputs[kind])
-        for row, scores in zip(rows, per_member, strict=True):
+        if sample_names:
+            per_member = suite.score_population(sample_names, num_bins=ev.num_bins, **inputs[kind])
+            for row, scores in zip(rows, per_member, strict=True):
+                row.update({prefix + k: v for k, v in scores.items()})
+        for m, row in enumerate(rows if interventional else ()):
+            params = population.member(pop, m).params
+            scores = suite.score(
+                interventional,
+                dataset=run.dataset,
+                rng=metric_key,
+                representation_fn=functools.partial(
+                    codes, params, key=noise_key, model=run.model, kind=kind
+                ),
+            )
             row.update({prefix + k: v for k, v in scores.items()})
     return rows
 

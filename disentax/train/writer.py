@@ -22,6 +22,13 @@ class ScalarWriter:
         for name, value in scalars.items():
             self._writer.add_scalar(name, float(value), global_step=step)
 
+    def write_images(self, step: int, images: dict) -> None:
+        """Writes `{name: uint8 [H, W, 3]}` images at a step."""
+        if self._writer is None:
+            return
+        for name, image in images.items():
+            self._writer.add_image(name, image, global_step=step, dataformats="HWC")
+
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()

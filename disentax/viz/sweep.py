@@ -34,9 +34,9 @@ def rank_correlation(rows: list[dict], metrics: list[str]) -> np.ndarray:
     values = np.array([[r[m] for m in metrics] for r in rows], np.float64)
     if len(metrics) == 1:
         return np.ones((1, 1))
+    # Pearson's r of the ranks (ties averaged) is Spearman's ρ; a full matrix for any count.
     with np.errstate(invalid="ignore", divide="ignore"):
-        rho = stats.spearmanr(values).statistic
-    return np.atleast_2d(rho)
+        return np.corrcoef(stats.rankdata(values, axis=0), rowvar=False)
 
 
 def plot_metric_by_hyperparameter(rows: list[dict], metric: str, path: pathlib.Path) -> None:

@@ -26,6 +26,7 @@ from common import add_out_argument, write_result
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests" / "metrics"))
 
+from classifier_cases import IdentityData, identity_representation  # noqa: E402
 from test_infomec import ref_infoe, ref_infomc  # noqa: E402
 from test_irs import ref_irs  # noqa: E402
 from test_mig import ref_mig  # noqa: E402
@@ -133,6 +134,13 @@ def benchmarks(codes, factors, test_codes, test_factors):
         ),
         "modularity_explicitness": lambda c, mode: metrics.modularity_explicitness(
             c, factors, test_codes, test_factors, mode=mode, num_classes=classes
+        ),
+        "downstream_logistic_regression": lambda c, mode: metrics.downstream_accuracies(
+            c, factors, test_codes, test_factors, mode=mode, num_classes=classes
+        ),
+        # the whole metric at its default sizes; the sampling (JAX) is common to both modes
+        "beta_vae_score": lambda c, mode: metrics.beta_vae_score(
+            IdentityData(), identity_representation, jax.random.PRNGKey(0), mode=mode
         ),
     }
     for name, fn in split.items():

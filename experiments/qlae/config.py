@@ -6,6 +6,8 @@ Argument: comma-separated `key=value` items and flags, e.g. `config.py:model=vq_
 - `dataset` (default shapes3d_procedural), `seed` (default 0);
 - `no_weight_decay`: the "w/o weight decay" ablations;
 - `smoke`: a few steps of the model's `_tiny` variant (tests).
+Loading this file registers `shapes3d_procedural_16px` and `dsprites_procedural_16px` (`pooled`),
+the datasets of the reduced-scale runs (`run.py`).
 Everything else is the QLAE code (kylehkhsu/latent_quantization, `configs/train_ae.yaml`,
 `configs/model_partial/*.yaml`, `configs/params/*/*.yaml`): 12-block encoder and style decoder,
 2 latents per source, batch 128, 200,000 steps, AdamW(1e-3) with the model's weight decay and
@@ -22,8 +24,35 @@ import ml_collections
 
 from disentax import config as config_lib
 from disentax import data
+from disentax.data.base import DATASETS
+from disentax.data.dsprites import ProceduralDSprites
+from disentax.data.shapes3d import ProceduralShapes3D
 from disentax.errors import UserError
 from disentax.objectives.gan import N_CRITIC
+
+
+def pooled(base: type, factor: int) -> type:
+    """`base` (a procedural dataset class) with its images mean-pooled over `factor` × `factor`
+    blocks, registered as `<base.name>_<pixels>px` (the reduced-scale runs: same factors, a
+    `factor`² times cheaper network)."""
+    height, width, channels = base.observation_shape
+
+    class Pooled(base):
+        name = f"{base.name}_{height // factor}px"
+        observation_shape = (height // factor, width // factor, channels)
+
+        def observations_from_factors(self, factors_NxK, rng=None):
+            """`base`'s images `[N, H, W, C]` averaged to `[N, H/factor, W/factor, C]`."""
+            x = super().observations_from_factors(factors_NxK, rng)
+            blocks = (x.shape[0], height // factor, factor, width // factor, factor, channels)
+            return x.reshape(blocks).mean(axis=(2, 4))
+
+    if Pooled.name not in DATASETS:  # this file is executed on every load
+        DATASETS.register(Pooled.name, Pooled)
+    return Pooled
+
+
+REDUCED_DATASETS = tuple(pooled(base, 4).name for base in (ProceduralShapes3D, ProceduralDSprites))
 
 # model -> (disentax model, objective with its hyperparameters, weight decay, codebook?)
 MODELS = {

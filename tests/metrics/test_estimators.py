@@ -31,11 +31,13 @@ def test_logistic_regression_matches_converged_sklearn(num_classes):
     np.testing.assert_array_equal(estimators.linear_predict(params, x), sk.predict(x))
 
 
-@pytest.mark.parametrize("num_classes", [2, 3])
-def test_linear_svc_matches_liblinear(num_classes):
+@pytest.mark.parametrize(("num_classes", "ties"), [(2, False), (3, False), (5, True)])
+def test_linear_svc_matches_liblinear(num_classes, ties):
     x, y = _problem(num_classes, seed=1)
-    W, b = estimators.fit_linear_svc(x[:, :1], y, num_classes)
-    sk = LinearSVC(C=0.01, class_weight="balanced", tol=1e-10, max_iter=100000).fit(x[:, :1], y)
+    x = np.round(x[:, 0]) if ties else x[:, 0]  # ties: few distinct values
+    W, b = estimators.fit_linear_svc_1d(x, y, num_classes)
+    sk = LinearSVC(C=0.01, class_weight="balanced", tol=1e-10, max_iter=100000)
+    sk.fit(x[:, None], y)
     np.testing.assert_allclose(np.asarray(W).T, sk.coef_, atol=1e-4)
     np.testing.assert_allclose(b, sk.intercept_, atol=1e-4)
 

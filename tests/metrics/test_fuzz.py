@@ -7,7 +7,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from disentax.errors import UserError
-from disentax.metrics import infomec, irs, mig, modularity, sap, unsupervised
+from disentax.metrics import (
+    dci,
+    infomec,
+    irs,
+    mig,
+    modularity,
+    modularity_explicitness,
+    sap,
+    unsupervised,
+)
 
 # A few shapes only: every new shape or dtype compiles each metric again.
 SAMPLES = (1, 3, 25)
@@ -122,3 +131,31 @@ def test_infomec(problem, discrete):
         assert finite_input(codes) and len(codes) == len(factors)
         for key in ("infom", "infoc"):
             assert -1e-5 <= scores[key] <= 1 + 1e-5
+
+
+@st.composite
+def split_problems(draw):
+    """A problem of 25 samples whose factors have exactly 1 or 2 distinct values per column
+    (the classifiers compile once per shape and class count), as training and test split."""
+    n = SAMPLES[-1]
+    codes = draw(code_arrays(n, draw(st.sampled_from(CODE_DIMS))))
+    k = draw(st.sampled_from(FACTOR_DIMS))
+    values = draw(st.sampled_from([1, 2]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    factors = np.random.default_rng(seed).integers(0, values, size=(n, k)).astype(np.int32)
+    factors[:values] = np.arange(values)[:, None]
+    if draw(st.integers(0, 7)) == 0:
+        factors = factors[:-1]  # mismatched N
+    return codes, factors
+
+
+@settings(max_examples=8, deadline=None, database=None)
+@given(split_problems())
+def test_classifier_metrics(problem):
+    codes, factors = problem
+    for metric in (dci, modularity_explicitness):
+        scores = check(metric, codes, factors, codes, factors)
+        if scores is not None:
+            assert finite_input(codes) and len(codes) == len(factors)
+            for value in scores.values():
+                assert -1e-5 <= value <= 1 + 1e-5

@@ -1,5 +1,7 @@
 """IRS against a numpy port of disentanglement_lib, its golden fixtures and invariants."""
 
+import importlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,7 +9,11 @@ import pytest
 from metric_cases import identity_case, ref_discretize, structured_case
 
 from disentax.errors import UserError
-from disentax.metrics import irs
+from disentax.metrics import histogram_discretize, irs
+
+irs_module = importlib.import_module(
+    "disentax.metrics.irs"
+)  # the package exports `irs`, the function
 
 # --- reference: disentanglement_lib utils.py / irs.py, on [N, columns] arrays, in float64 ---
 
@@ -77,6 +83,30 @@ def test_constant_codes_are_dropped():
     expected, active = ref_irs(codes, factors)
     np.testing.assert_allclose(result["irs"], expected, rtol=0, atol=1e-4)
     assert int(result["num_active_dims"]) == active == 6
+
+
+def test_ties_and_values_at_the_bin_mean(monkeypatch):
+    """Codes on a coarse grid: many equal values, some equal to their bin's mean, negatives and
+    zeros; the quantiles' order statistics then come from both sides of the mean. The same with
+    the (bin, rank) sort on key pairs instead of packed int32 keys."""
+    rng = np.random.default_rng(14)
+    factors = rng.integers(0, 4, (600, 2))
+    codes = np.stack(
+        [factors[:, 0] - 1.5 + rng.integers(-2, 3, 600), np.round(rng.normal(size=600), 1)], 1
+    ).astype(np.float32)
+    codes[factors[:, 1] == 2, 1] = 0.0  # a bin where every deviation is zero
+    expected = ref_irs(codes, factors, 0.7)[0]
+    np.testing.assert_allclose(
+        irs(codes, factors, diff_quantile=0.7)["irs"], expected, rtol=0, atol=1e-6
+    )
+    binned = np.asarray(histogram_discretize(factors)) - 1
+    packed = jax.jit(irs_module._grouped_by_bin, static_argnums=2)(codes, binned, 20)
+    monkeypatch.setattr(irs_module, "_INT32_KEYS", 0)
+    key_pairs = jax.jit(irs_module._grouped_by_bin, static_argnums=2)(codes, binned, 20)
+    np.testing.assert_array_equal(key_pairs, packed)
+    for code, k in np.ndindex(2, 2):  # the values sorted within each bin of factor k
+        expected = codes[np.lexsort((codes[:, code], binned[:, k])), code]
+        np.testing.assert_array_equal(packed[code, k], expected)
 
 
 # --- disentanglement_lib irs_test golden fixtures ---

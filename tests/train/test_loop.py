@@ -36,8 +36,8 @@ def test_run_leaves_every_artifact(finished_run):
     ):
         assert np.isfinite(saved[key])
     assert saved["step"] == 12 and 0.0 <= saved["eval/mig"] <= 1.0
-    recon = Image.open(workdir / "reconstructions.png")
-    traversal = Image.open(workdir / "traversals.png")
+    recon = Image.open(workdir / "figures" / "reconstructions.png")
+    traversal = Image.open(workdir / "figures" / "traversals.png")
     # 2 rows x 8 images and 10 latents x 9 steps of 64 px, 2 px padding, upscaled 2x.
     assert recon.size == (2 * (8 * 66 + 2), 2 * (2 * 66 + 2))
     assert traversal.size == (2 * (9 * 66 + 2), 2 * (10 * 66 + 2))

@@ -1,4 +1,5 @@
-"""Populations: each member trains exactly as alone; NaN isolation; grouping; bad specs."""
+"""Populations: each member trains exactly as alone (objective and optimizer values as arrays);
+NaN isolation; grouping; one shared evaluation key; resume; export."""
 
 import csv
 
@@ -11,8 +12,15 @@ from conftest import tiny_config
 from disentax.errors import UserError
 from disentax.objectives import OBJECTIVES, beta_vae
 from disentax.train import build, evaluate_workdir
+from disentax.train.evaluate import metric_scores
 from disentax.train.population import Population, group
-from disentax.train.sweep import export_member, run_sweep, train_population
+from disentax.train.sweep import (
+    EVAL_SEED,
+    evaluate_population,
+    export_member,
+    run_sweep,
+    train_population,
+)
 
 STEPS = 3
 
@@ -110,3 +118,63 @@ def test_sweep_resumes_exactly_writes_results_and_exports_a_member(tmp_path):
     assert single["step"] == 4 and 0.0 <= single["eval/mig"] <= 1.0
     with pytest.raises(UserError, match="holds another population"):
         train_population(configs[:1], tmp_path / "resumed", progress=False)
+
+
+def test_members_differing_in_optimizer_values_share_one_population():
+    """Learning rate, weight decay (and β) as population arrays: one population, each member
+    as if trained alone with its own optimizer; zero and positive weight decay (Adam vs AdamW)
+    are two populations."""
+    settings = ((0, 1e-3, 1e-2, 1.0), (1, 3e-4, 1e-1, 4.0), (2, 1e-3, 0.0, 1.0))
+    configs = [
+        tiny_config(
+            seed=s,
+            **{
+                "optimizer.learning_rate": lr,
+                "optimizer.weight_decay": wd,
+                "objective.beta": beta,
+            },
+        )
+        for s, lr, wd, beta in settings
+    ]
+    assert group(configs) == [[0, 1], [2]]
+    population = Population.create(configs[:2], strategy="vmap")
+    assert set(population.hparams) == {
+        "beta",
+        "optimizer.learning_rate",
+        "optimizer.weight_decay",
+    }
+    assert population.describe()[1]["optimizer.learning_rate"] == 3e-4
+    pop = population.init_state()
+    for step in range(STEPS):
+        pop, _ = population.step_fn(pop, population.batch_fn(step))
+    for m, config in enumerate(configs[:2]):
+        expected = alone(config, STEPS)
+        got = population.member(pop, m)
+        for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    bad = [configs[0], tiny_config(seed=1, **{"optimizer.weight_decay": 0.5})]
+    bad[1].optimizer.learning_rate = -1.0
+    with pytest.raises(UserError, match="'optimizer.learning_rate' must be positive"):
+        Population.create(bad)
+
+
+def test_members_are_scored_on_one_shared_evaluation_key():
+    """Every member is evaluated on the same images (disentanglement_lib's one evaluation seed):
+    row m is member m scored alone with that key, whatever the other members and their order."""
+    configs = member_configs()
+    population = Population.create(configs, strategy="loop")
+    pop = population.init_state()
+    names = "mig,sap"
+    rows = evaluate_population(population, pop, names)
+    key = jax.random.PRNGKey(EVAL_SEED)
+    for m, config in enumerate(configs):
+        alone_scores = metric_scores(build(config), population.member(pop, m).params, key, names)
+        assert rows[m].keys() == alone_scores.keys()
+        for name, value in alone_scores.items():
+            assert rows[m][name] == pytest.approx(value, abs=1e-6), (m, name)
+    reversed_population = Population.create(configs[::-1], strategy="loop")
+    reversed_rows = evaluate_population(
+        reversed_population, reversed_population.init_state(), names
+    )
+    for row, expected in zip(reversed_rows, rows[::-1], strict=True):
+        assert row == pytest.approx(expected, abs=1e-6)

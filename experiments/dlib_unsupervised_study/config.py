@@ -1,0 +1,115 @@
+"""disentanglement_lib's unsupervised study (Locatello et al. 2019) run as populations.
+
+Members are `experiments/dlib_unsupervised/config.py`'s runs (imported from it, not copied), on
+two procedural datasets. `get_sweep(arg)` lists them; `get_config(arg)` is one member. Arguments:
+comma-separated `key=value` items and flags, as `dlib_unsupervised`'s (`model`, its
+hyperparameter, `dataset`, `seed`, `smoke`) plus:
+- default (no flag): disentanglement_lib's setting for accelerators: 6 models × 6 values × 50
+  seeds × `DATASETS`, 300,000 steps (150,000 FactorVAE iterations), `dlib_conv_vae`, batch 64,
+  the study's six metrics (`STUDY_METRICS`);
+- `small`: what this 2-core CPU can train: `tiny_conv_vae`, `steps` (default `SMALL_STEPS`)
+  steps at learning rate `SMALL_LEARNING_RATE`, `values` of each model's grid (its first and last
+  by default) × `seeds` seeds (default 2), scored with MIG, DCI, SAP and modularity on 2,000 /
+  1,000 points; the annealed VAE's capacity schedule is shortened in proportion;
+- `smoke`: `dlib_unsupervised`'s smoke run (a few steps of a tiny model, for tests).
+"""
+
+import importlib.util
+import pathlib
+
+import ml_collections
+
+from disentax import config as config_lib
+from disentax.errors import UserError
+
+
+def _unsupervised():
+    path = pathlib.Path(__file__).resolve().parents[1] / "dlib_unsupervised" / "config.py"
+    spec = importlib.util.spec_from_file_location("_dlib_unsupervised_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+unsupervised = _unsupervised()
+
+DATASETS = ("dsprites_procedural", "shapes3d_procedural")
+SMALL_STEPS = 400
+SMALL_LEARNING_RATE = 1e-3
+SMALL_METRICS = "mig,dci,sap,modularity"
+# The study's metrics (disentanglement_lib `unsupervised_study_v1/metric_configs`).
+STUDY_METRICS = "beta_vae_score,factor_vae_score,mig,dci,modularity_explicitness,sap"
+SWEEP_KEYS = {"dataset", "values", "seeds", "steps"}
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+    values, flags = config_lib.parse_arg(arg)
+    if "small" not in flags:
+        c = unsupervised.get_config(arg)
+        if "smoke" not in flags:
+            c.eval.metrics = STUDY_METRICS
+        return c
+    steps = config_lib.arg_value(values, "steps", SMALL_STEPS, int)
+    if steps <= 0:
+        raise UserError(f"steps must be positive, got {steps}")
+    c = unsupervised.get_config(_without(arg, {"small"}, {"steps"}))
+    # FactorVAE counts its two updates as two of disentanglement_lib's steps (TRAINING_STEPS).
+    c.num_steps = c.num_steps * steps // unsupervised.TRAINING_STEPS
+    if "iteration_threshold" in c.objective:  # the annealed VAE reaches C_max at the same fraction
+        c.objective.iteration_threshold = max(
+            1, c.objective.iteration_threshold * steps // unsupervised.TRAINING_STEPS
+        )
+    c.model = "tiny_conv_vae"
+    c.optimizer.learning_rate = SMALL_LEARNING_RATE
+    c.log_every_steps = max(1, steps // 4)
+    c.checkpoint_every_steps = steps
+    c.eval.metrics = SMALL_METRICS
+    c.eval.representations = "mean"
+    c.eval.num_samples = 2_000
+    c.eval.num_test_samples = 1_000
+    c.eval.batch_size = 500
+    return c
+
+
+def get_sweep(arg: str | None = None) -> list[str]:
+    """Arguments of this file, one per member: every model × `values` of its grid × `seeds`
+    seeds × `dataset` (default both of `DATASETS`). Default: the whole grid and 50 seeds
+    (3,600 runs); `small`: the grid's first and last values and 2 seeds (48 runs); `smoke`:
+    one value and one seed per model (12 runs)."""
+    values, flags = config_lib.parse_arg(arg)
+    unknown = set(values) - SWEEP_KEYS
+    if unknown:
+        raise UserError(
+            f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(SWEEP_KEYS))}"
+        )
+    small, smoke = "small" in flags, "smoke" in flags
+    default_values, default_seeds = (2, 2) if small else (1, 1) if smoke else (6, 50)
+    num_values = config_lib.arg_value(values, "values", default_values, int)
+    num_seeds = config_lib.arg_value(values, "seeds", default_seeds, int)
+    if not 1 <= num_values <= 6 or num_seeds < 1:
+        raise UserError(
+            f"values must be in 1..6 and seeds >= 1, got values={num_values}, seeds={num_seeds}"
+        )
+    datasets = values["dataset"].split("+") if "dataset" in values else DATASETS
+    suffix = "".join(f",{f}" for f in sorted(flags))
+    if "steps" in values:
+        suffix += f",steps={values['steps']}"
+    return [
+        f"model={model},{hparam}={value},dataset={dataset},seed={seed}{suffix}"
+        for dataset in datasets
+        for model, (_, hparam, grid, _) in unsupervised.MODELS.items()
+        for value in spread(grid, num_values)
+        for seed in range(num_seeds)
+    ]
+
+
+def spread(grid: tuple, n: int) -> tuple:
+    """`n` values of `grid` from its first to its last, evenly by position."""
+    if n == 1:
+        return (grid[0],)
+    return tuple(grid[round(i * (len(grid) - 1) / (n - 1))] for i in range(n))
+
+
+def _without(arg: str | None, flags: set[str], keys: set[str]) -> str:
+    items = [i.strip() for i in (arg or "").split(",") if i.strip()]
+    return ",".join(i for i in items if i not in flags and i.partition("=")[0] not in keys)

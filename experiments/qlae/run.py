@@ -1,0 +1,249 @@
+"""The QLAE tables at reduced scale: seeds of each model trained as populations, scored as the
+paper (InfoM, InfoE, InfoC, DCI, PSNR), and written as mean ± 95 % t-interval over seeds.
+
+    python experiments/qlae/run.py --setting test --out runs/qlae_test   # the claim test's run
+    python experiments/qlae/run.py --setting long --out runs/qlae_long   # the longer hand run
+
+Model names are `config.py`'s with a `_no_wd` suffix for the "w/o weight decay" ablations.
+"""
+
+import argparse
+import dataclasses
+import json
+import pathlib
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from disentax import config as config_lib
+from disentax import data, metrics, viz
+from disentax.analysis import format_interval, t_interval
+from disentax.errors import UserError
+from disentax.train.evaluate import codes
+from disentax.train.population import Population
+
+CONFIG = pathlib.Path(__file__).with_name("config.py")
+NO_WD = "_no_wd"
+# Models whose representation (`encode(x)[0]`) is discrete: quantized values, VQ code indices.
+DISCRETE = ("qlae", "qlae_global", "vq_vae")
+COLUMNS = (
+    "infom",
+    "infoe",
+    "infoc",
+    "dci/disentanglement",
+    "dci/completeness",
+    "dci/informativeness_test",
+    "psnr",
+)
+LABELS = {
+    "qlae": "QLAE",
+    "qlae_no_wd": "QLAE w/o weight decay",
+    "qlae_global": "QLAE w/ global codebook",
+    "ae": "AE",
+    "vae": "β-VAE",
+    "tcvae": "β-TCVAE",
+    "bio_ae": "BioAE",
+    "vq_vae": "VQ-VAE w/ weight decay",
+    "vq_vae_no_wd": "VQ-VAE w/o weight decay",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One reduced-scale table: every model in `models` trained once per seed in `seeds`.
+
+    The models are `config.py`'s with `variant` appended (`_tiny`, `_small`), trained on
+    `dataset` for `num_steps` steps of `batch_size`, learning rate `learning_rate` and the
+    config's weight decay times `weight_decay_scale`; scored on `num_eval_samples` i.i.d. images
+    (DCI, when `dci` is set, fits on the first half and tests on the second).
+    """
+
+    dataset: str
+    variant: str
+    models: tuple[str, ...]
+    seeds: tuple[int, ...]
+    num_steps: int
+    batch_size: int
+    learning_rate: float
+    weight_decay_scale: float
+    num_eval_samples: int
+    dci: bool
+
+
+SETTINGS = {
+    "test": Setting(
+        dataset="shapes3d_procedural_16px",
+        variant="_tiny",
+        models=("qlae", "ae", "vae", "qlae_no_wd"),
+        seeds=(0, 1, 2),
+        num_steps=600,
+        batch_size=64,
+        learning_rate=1e-3,
+        weight_decay_scale=10.0,
+        num_eval_samples=2000,
+        dci=False,
+    ),
+    "long": Setting(
+        dataset="shapes3d_procedural_16px",
+        variant="_tiny",
+        models=tuple(LABELS),
+        seeds=(0, 1, 2, 3, 4),
+        num_steps=3000,
+        batch_size=64,
+        learning_rate=1e-3,
+        weight_decay_scale=10.0,
+        num_eval_samples=4000,
+        dci=True,
+    ),
+}
+
+
+def member_config(model: str, seed: int, setting: Setting):
+    """`config.py`'s config of `model` (a `_no_wd` suffix: its "w/o weight decay" flag) with the
+    reduced `setting` applied."""
+    base = model.removesuffix(NO_WD)
+    flags = ",no_weight_decay" if model.endswith(NO_WD) else ""
+    c = config_lib.load_config(
+        f"{CONFIG}:model={base},dataset={setting.dataset},seed={seed}{flags}"
+    )
+    c.model += setting.variant
+    c.batch_size = setting.batch_size
+    c.num_steps = setting.num_steps
+    c.optimizer.learning_rate = setting.learning_rate
+    c.optimizer.weight_decay *= setting.weight_decay_scale
+    return c
+
+
+def train(model: str, setting: Setting):
+    """The seeds of `model` trained as one population: (population, state)."""
+    if model.removesuffix(NO_WD) not in LABELS:
+        raise UserError(f"unknown model {model!r}; known: {', '.join(LABELS)}")
+    population = Population.create([member_config(model, s, setting) for s in setting.seeds])
+    pop = population.init_state()
+    for step in range(setting.num_steps):
+        pop, _ = population.step_fn(pop, population.batch_fn(step))
+    return population, jax.block_until_ready(pop)
+
+
+def score(model: str, population: Population, pop, images, factors, setting: Setting):
+    """Per member: InfoM, InfoE, InfoC (discrete estimators for `DISCRETE` models, as the QLAE
+    code), DCI (when `setting.dci`) and the mean PSNR of sigmoid(logits) on `images`."""
+    run = population.run
+    discrete = model.removesuffix(NO_WD) in DISCRETE
+    # The one-hot width of a discrete latent: its codebook size, the same for every member, so
+    # that InfoE compiles once per model.
+    width = getattr(run.model, "num_values", getattr(run.model, "num_codes", None))
+    width = width if discrete else None
+    half = images.shape[0] // 2
+    reconstruct = jax.jit(lambda p, x: jax.nn.sigmoid(run.model.apply({"params": p}, x)[0]))
+    rows = []
+    for m in range(population.size):
+        params = population.member(pop, m).params
+        batches = range(0, images.shape[0], 500)
+        z = np.concatenate(
+            [
+                codes(params, images[i : i + 500], None, model=run.model, kind="mean")
+                for i in batches
+            ]
+        )
+        psnr = np.concatenate(
+            [
+                metrics.psnr(reconstruct(params, images[i : i + 500]), images[i : i + 500])
+                for i in batches
+            ]
+        )
+        info = metrics.infomec(z, factors, discrete_latents=discrete, num_latent_values=width)
+        row = {k: float(info[k]) for k in ("infom", "infoe", "infoc")}
+        row["psnr"] = float(np.mean(psnr))
+        row["active_latents"] = int(info["num_active_latents"])
+        row["nmi"] = np.asarray(info["nmi"]).tolist()
+        if setting.dci:
+            scores = metrics.dci(z[:half], factors[:half], z[half:], factors[half:])
+            row.update({f"dci/{k}": float(v) for k, v in scores.items()})
+        rows.append({"model": model, "seed": population.configs[m].seed, **row})
+    return rows
+
+
+def run(setting: Setting, out: str | pathlib.Path | None = None, *, log=print) -> dict:
+    """Trains and scores every model of `setting`; returns {"rows", "table", "wall_s",
+    "setting"} and, with `out`, writes `results.json`, `table.md` and the NMI heatmap of each
+    model's first seed (`nmi_<model>.png`) there."""
+    config_lib.load_config(str(CONFIG))  # registers the reduced datasets (`config.pooled`)
+    dataset = data.get(setting.dataset)
+    images, factors = data.sample(dataset, jax.random.PRNGKey(2023), setting.num_eval_samples)
+    images, factors = jnp.asarray(images), np.asarray(factors)
+    rows, wall = [], {}
+    for model in setting.models:
+        start = time.perf_counter()
+        population, pop = train(model, setting)
+        trained = time.perf_counter()
+        rows += score(model, population, pop, images, factors, setting)
+        wall[model] = {"train": trained - start, "score": time.perf_counter() - trained}
+        log(f"{model}: trained {wall[model]['train']:.1f} s, scored {wall[model]['score']:.1f} s")
+    result = {
+        "setting": dataclasses.asdict(setting),
+        "rows": rows,
+        "table": table(rows),
+        "wall_s": wall,
+    }
+    if out is not None:
+        out = pathlib.Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+        (out / "table.md").write_text(markdown(result["table"]) + "\n")
+        for model in setting.models:  # the NMI heatmap of each model's first seed
+            nmi = next(r["nmi"] for r in rows if r["model"] == model)
+            heatmap = viz.nmi_heatmap(np.asarray(nmi), list(dataset.factor_names))
+            viz.save_png(out / f"nmi_{model}.png", heatmap)
+    return result
+
+
+def table(rows) -> dict:
+    """{model: {metric: (mean, 95 % half-width, n)}} over the seeds of each model."""
+    out = {}
+    for model in dict.fromkeys(r["model"] for r in rows):
+        values = [r for r in rows if r["model"] == model]
+        out[model] = {}
+        for column in COLUMNS:
+            if column in values[0]:
+                mean, half = t_interval([r[column] for r in values])
+                out[model][column] = (float(mean), float(half), len(values))
+    return out
+
+
+def markdown(summary: dict) -> str:
+    """The table as markdown: one row per model, `mean ± half-width` per metric."""
+    columns = [c for c in COLUMNS if any(c in v for v in summary.values())]
+    lines = [
+        "| model | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for model, values in summary.items():
+        cells = [
+            format_interval(*values[c][:2], digits=1 if c == "psnr" else 2) if c in values else ""
+            for c in columns
+        ]
+        lines.append(f"| {LABELS.get(model, model)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--setting", choices=sorted(SETTINGS), default="test")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--models", help="comma-separated subset of the setting's models")
+    parser.add_argument("--steps", type=int, help="override the setting's number of steps")
+    args = parser.parse_args(argv)
+    setting = SETTINGS[args.setting]
+    if args.models:
+        setting = dataclasses.replace(setting, models=tuple(args.models.split(",")))
+    if args.steps:
+        setting = dataclasses.replace(setting, num_steps=args.steps)
+    result = run(setting, args.out)
+    print(markdown(result["table"]))
+
+
+if __name__ == "__main__":
+    main()

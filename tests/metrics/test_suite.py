@@ -1,0 +1,62 @@
+"""The metric suite by name: flat keys, scalar results only, one-line errors, populations."""
+
+import numpy as np
+import pytest
+
+from disentax import metrics
+from disentax.errors import UserError
+from disentax.metrics import suite
+
+
+def problem(seed: int, n: int = 300):
+    """Factors [n, 2] with 3 and 4 values; codes that copy them with noise, plus a noise dim."""
+    rng = np.random.default_rng(seed)
+    factors = np.stack([rng.integers(0, 3, n), rng.integers(0, 4, n)], axis=1)
+    codes = np.concatenate([factors + 0.3 * rng.normal(size=(n, 2)), rng.normal(size=(n, 1))], 1)
+    return codes.astype(np.float32), factors
+
+
+def test_score_flattens_keys_and_leaves_out_matrices():
+    codes, factors = problem(0)
+    results = suite.score("mig, infomec", codes=codes, factors=factors)
+    direct = metrics.infomec(codes, factors)
+    assert {"infomec/infom", "infomec/infoe", "infomec/infoc"} <= set(results)
+    assert "infomec/nmi" not in results and np.shape(direct["nmi"]) == (2, 3)
+    scalars = {f"infomec/{k}" for k, v in direct.items() if np.ndim(v) == 0}
+    assert set(results) == scalars | {"mig"}
+    assert all(isinstance(v, float) for v in results.values())
+    assert results["infomec/infom"] == pytest.approx(float(direct["infom"]), abs=1e-6)
+    assert results["mig"] == pytest.approx(float(metrics.mig(codes, factors)["mig"]), abs=1e-6)
+
+
+def test_score_population_equals_per_model_scores():
+    pairs = [problem(seed) for seed in (1, 2, 3)]
+    factors = pairs[0][1]
+    codes = np.stack([c for c, _ in pairs])  # three models' codes of the same samples
+    population = suite.score_population("mig,modularity", codes=codes, factors=factors)
+    assert len(population) == 3
+    for m, per_model in enumerate(population):
+        alone = suite.score("mig,modularity", codes=codes[m], factors=factors)
+        assert per_model.keys() == alone.keys()
+        for key, value in alone.items():
+            assert per_model[key] == pytest.approx(value, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda c, f: suite.score("mig,nope", codes=c, factors=f), "nope"),
+        (lambda c, f: suite.score(" , ", codes=c, factors=f), "no metric named"),
+        (lambda c, f: suite.score("sap", codes=c, factors=f), "test_codes"),
+        (lambda c, f: suite.score_population("mig", codes=c, factors=f), r"\[M, N, L\]"),
+    ],
+)
+def test_bad_requests_are_one_line_errors(call, message):
+    codes, factors = problem(4)
+    with pytest.raises(UserError, match=message) as error:
+        call(codes, factors)
+    assert "\n" not in str(error.value)
+
+
+def test_needs_names_the_input_kinds():
+    assert suite.needs("mig,unsupervised,dci") == {suite.SAMPLE, suite.CODES, suite.SPLIT}

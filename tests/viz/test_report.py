@@ -1,0 +1,125 @@
+"""Reports of a finished run and of a sweep: every section in report.md and report.html."""
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+from tensorboardX import SummaryWriter
+
+from disentax import cli
+from disentax.errors import UserError
+from disentax.viz.events import read_scalars
+from disentax.viz.report import write_report
+from disentax.viz.sweep import plot_sweep
+
+RUN_SECTIONS = ("# Run report", "## Config", "## Training curves", "## Losses", "## Metrics")
+RUN_SECTIONS += ("## Figures",)
+FIGURES = ("reconstructions.png", "samples.png", "traversals.png", "traversals.gif")
+
+
+def headings(md):
+    return [line for line in md.splitlines() if line.startswith("#")]
+
+
+def test_run_leaves_figures_and_tensorboard_images(finished_run):
+    _, workdir, _ = finished_run
+    for name in FIGURES:
+        assert (workdir / "figures" / name).stat().st_size > 0
+    traversal = Image.open(workdir / "figures" / "traversals.gif")
+    assert traversal.n_frames == 2 * 9 - 2  # 9 steps there and back
+    (events,) = workdir.glob("events.out.tfevents.*")
+    raw = events.read_bytes()
+    for tag in (b"figures/traversals", b"figures/reconstructions", b"figures/samples"):
+        assert tag in raw
+
+
+def test_run_report_has_every_section_in_markdown_and_html(run_copy):
+    _, workdir = run_copy
+    md_path, html_path = write_report(workdir)
+    md, page = md_path.read_text(), html_path.read_text()
+    found = [h.split(":")[0] for h in headings(md)]
+    assert found == [s.split(":")[0] for s in RUN_SECTIONS]
+    for section in RUN_SECTIONS:
+        title = section.lstrip("# ")
+        level = section.count("#")
+        assert f"<h{level}>{title}" in page
+    metrics = json.loads((workdir / "metrics.json").read_text())
+    # The metric table: mean beside sampled for every metric of both representations.
+    row = next(line for line in md.splitlines() if line.startswith("| mig |"))
+    assert row == f"| mig | {metrics['eval/mig']:.4g} | {metrics['eval/sampled/mig']:.4g} |"
+    assert (
+        f'"model": "{metrics and json.loads((workdir / "config.json").read_text())["model"]}"' in md
+    )
+    for name in (*FIGURES, "training_curves.png"):
+        assert f"](figures/{name})" in md
+    # Self-contained: every image inlined, byte for byte, none linked.
+    inlined = re.findall(r'src="data:image/(?:png|gif);base64,([^"]+)"', page)
+    assert len(inlined) == len(FIGURES) + 1 and 'src="figures/' not in page
+    gif = (workdir / "figures" / "traversals.gif").read_bytes()
+    assert base64.b64encode(gif).decode() in inlined
+
+
+def test_training_curves_read_back_the_logged_scalars(run_copy):
+    _, workdir = run_copy
+    scalars = read_scalars(workdir)
+    np.testing.assert_array_equal(scalars["train/loss"][0], [4, 8, 12])
+    metrics = json.loads((workdir / "metrics.json").read_text())
+    np.testing.assert_allclose(scalars["train/loss"][1][-1], metrics["train/loss"], rtol=1e-6)
+    np.testing.assert_allclose(scalars["eval/mig"][1], [metrics["eval/mig"]], rtol=1e-6)
+
+
+def fake_sweep(workdir):
+    """A sweep directory as `run_sweep` leaves it: population.json, members/<m>/ events,
+    results.json and plots/."""
+    rows = []
+    for m, beta in enumerate((1.0, 4.0, 1.0, 4.0)):
+        writer = SummaryWriter(str(workdir / "members" / str(m)))
+        for step in (2, 4):
+            writer.add_scalar("train/loss", 10.0 - step + m, step)
+        writer.close()
+        rows.append(
+            {"member": m, "objective": "beta_vae", "seed": m // 2, "beta": beta, "alive": True}
+            | {"train/loss": 6.0 + m, "eval/mig": 0.1 * m, "eval/sampled/mig": 0.05 * m}
+        )
+    (workdir / "population.json").write_text(json.dumps([{"seed": 0}, {"seed": 1}]))
+    (workdir / "results.json").write_text(json.dumps(rows))
+    plot_sweep(rows, workdir)
+    return rows
+
+
+def test_sweep_report_has_members_curves_results_and_plots(tmp_path):
+    rows = fake_sweep(tmp_path)
+    md_path, html_path = write_report(tmp_path)
+    md = md_path.read_text()
+    assert headings(md) == [
+        "# Sweep report: " + tmp_path.name,
+        "## Members",
+        "## Training curves",
+        "## Results",
+        "## Plots",
+    ]
+    # mig over the members 0, .1, .2, .3: mean .15, sd √(.0125); sampled: half of it.
+    assert "| mig | 0.15 ± 0.11 | 0.075 ± 0.056 |" in md
+    assert "the same for all: objective=beta_vae, alive=True" in md
+    assert "| member | seed | beta | mig | sampled/mig |" in md
+    assert f"| 3 | 1 | 4 | {rows[3]['eval/mig']:.4g} | 0.15 |" in md
+    for name in ("mig.png", "sampled_mig.png", "rank_correlation.png"):
+        assert f"](plots/{name})" in md
+    assert html_path.read_text().count("data:image/png;base64,") == 4  # curves + 3 plots
+
+
+def test_bad_workdir_is_a_one_line_error(tmp_path, capsys):
+    with pytest.raises(UserError, match="no run") as error:
+        write_report(tmp_path)
+    assert "\n" not in str(error.value)
+    with pytest.raises(UserError, match="not a directory"):
+        write_report(tmp_path / "missing")
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(UserError, match="cannot read"):
+        write_report(tmp_path)
+    assert cli.main(["report", "--workdir", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("disentax: error: report:") and err.count("\n") == 1
