@@ -185,7 +185,8 @@ def fit_linear_svc_1d(x_N, y_N, num_classes: int, *, C=0.01, steps=20):
 
     Per one-vs-rest problem c (one problem, class 1 vs 0, for 2 classes) with s_n = ±1 and
     θ = (w, b) (liblinear penalises the intercept): min ½‖θ‖² + Σ_n C_n max(0, 1 − s_n(w x_n + b))²,
-    solved by `steps` generalised Newton steps with backtracking. Balanced class weights
+    solved by generalised Newton steps with backtracking until a step moves θ by less than 10⁻⁷
+    (relative), at most `steps`. Balanced class weights
     ω_c = N / (C·N_c) as sklearn; liblinear gives the positives C·ω_c and, for more than 2 classes,
     the rest C (for 2 classes each sample C·ω of its class). With one feature the active samples
     of a class are those below (or above) a threshold, so the loss, gradient and Hessian come
@@ -260,12 +261,18 @@ def fit_linear_svc_1d(x_N, y_N, num_classes: int, *, C=0.01, steps=20):
         def objective(theta):
             return terms(theta, active(theta))[0]
 
-        def step(theta, _):
+        def step(state):
+            theta, _, i = state
             value, grad, hessian = terms(theta, active(theta))
             direction = -_solve_2x2(hessian, grad)
-            return theta + _armijo(objective, theta, value, grad, direction) * direction, None
+            change = _armijo(objective, theta, value, grad, direction) * direction
+            return theta + change, jnp.max(jnp.abs(change) / (1.0 + jnp.abs(theta))), i + 1
 
-        theta, _ = lax.scan(step, jnp.zeros(2), None, length=steps)
+        def moving(state):
+            _, change, i = state
+            return (i < steps) & (change > 1e-7)
+
+        theta, *_ = lax.while_loop(moving, step, (jnp.zeros(2), jnp.inf, 0))
         w, beta = theta
         return w, beta - mu * w
 

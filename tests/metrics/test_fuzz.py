@@ -135,10 +135,10 @@ def test_infomec(problem, discrete):
 
 @st.composite
 def split_problems(draw):
-    """A problem of 25 samples whose factors have exactly 1 or 2 distinct values per column
-    (the classifiers compile once per shape and class count), as training and test split."""
-    n = SAMPLES[-1]
-    codes = draw(code_arrays(n, draw(st.sampled_from(CODE_DIMS))))
+    """A problem of 25 samples and 3 codes whose factors have exactly 1 or 2 distinct values per
+    column (the classifiers compile once per class count), as training and test split."""
+    n, width = SAMPLES[-1], CODE_DIMS[-1]
+    codes = draw(code_arrays(n, width))
     k = draw(st.sampled_from(FACTOR_DIMS))
     values = draw(st.sampled_from([1, 2]))
     seed = draw(st.integers(0, 2**32 - 1))

@@ -172,7 +172,7 @@ def test_infoe_jax_and_reference_agree_with_transcription(discrete):
 def test_infoe_unpenalised_on_separable_collinear_and_constant_latents():
     codes, factors = case(0, discrete=False)
     r = ranks(factors)
-    separable = np.concatenate([r, r[:, :1], np.zeros((len(r), 1)), codes[:, :1]], axis=1)
+    separable = np.concatenate([r, r[:, :1], np.zeros((len(r), 1))], axis=1)  # [N, 5]
     expected = ref_infoe(factors, separable, False)
     np.testing.assert_allclose(score(separable, factors)["infoe"], expected, atol=1e-3)
 
