@@ -48,7 +48,8 @@ def dci(
     Per factor k a classifier predicts v_k from all codes; R_ik = its feature importance of code
     i (`[L, K]`). Keys: "disentanglement" = `disentanglement_from_importance(R)`, "completeness"
     = `completeness_from_importance(R)`, "informativeness_train" / "_test" = mean over factors of
-    the classifier's accuracy on each split. `estimator="gbt"`: disentanglement_lib's
+    the classifier's accuracy on each split; "importance" = R itself (`viz.importance_heatmap`
+    draws it; `metrics.suite` leaves it out of its scalar results). `estimator="gbt"`: disentanglement_lib's
     `GradientBoostingClassifier()` (`estimators.fit_gbt`); `"random_forest"`: Tripod's
     `RandomForestClassifier(n_estimators=100, criterion="entropy", max_depth=10)`
     (`estimators.fit_random_forest`; trained on the given split, not Tripod's 90/10 resplit).
@@ -82,6 +83,7 @@ def dci(
         "completeness": completeness_from_importance(importance),
         "informativeness_train": jnp.mean(jnp.stack(train_accuracy)),
         "informativeness_test": jnp.mean(jnp.stack(test_accuracy)),
+        "importance": importance,
     }
 
 

@@ -111,7 +111,12 @@ def test_random_forest_jax_mode_is_close_to_reference():
 
 
 def test_identity_rotation_duplication_and_noise():
+    codes, factors, *_ = classifier_case("perfect")
     perfect = dci(*classifier_case("perfect"))
+    importance = np.asarray(perfect["importance"])
+    assert importance.shape == (codes.shape[1], factors.shape[1])
+    # each factor is read from its own code
+    assert len(set(np.argmax(importance, axis=0).tolist())) == factors.shape[1]
     mixed = dci(*classifier_case("mixed"))
     duplicated = dci(*classifier_case("duplicated"))
     noise = dci(*classifier_case("pure_noise"))
