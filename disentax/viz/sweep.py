@@ -47,7 +47,7 @@ def plot_metric_by_hyperparameter(rows: list[dict], metric: str, path: pathlib.P
         members = [r for r in rows if r["objective"] == objective]
         hparams = [h for h in hyperparameter_columns(members) if h in members[0]]
         setting = lambda r, hs=hparams: tuple(r.get(h) for h in hs)  # noqa: E731
-        for value in sorted(dict.fromkeys(map(setting, members)), key=str):
+        for value in sorted(dict.fromkeys(map(setting, members)), key=_numbers_first):
             boxes.append([r[metric] for r in members if setting(r) == value])
             shown = ",".join(f"{h}={v:g}" for h, v in zip(hparams, value, strict=True))
             labels.append(f"{objective}\n{shown}" if shown else objective)
@@ -58,6 +58,11 @@ def plot_metric_by_hyperparameter(rows: list[dict], metric: str, path: pathlib.P
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _numbers_first(values: tuple) -> list:
+    """A sort key: numbers by value (1 < 5 < 100), then anything else by its text."""
+    return [(0, v, "") if isinstance(v, int | float) else (1, 0, str(v)) for v in values]
 
 
 def plot_rank_correlation(rows: list[dict], metrics: list[str], path: pathlib.Path) -> None:
