@@ -50,8 +50,9 @@ def dci(
     = `completeness_from_importance(R)`, "informativeness_train" / "_test" = mean over factors of
     the classifier's accuracy on each split; "importance" = R itself (`viz.importance_heatmap`
     draws it; `metrics.suite` leaves it out of its scalar results). `estimator="gbt"`:
-    disentanglement_lib's `GradientBoostingClassifier()` (`estimators.fit_gbt`); `"random_forest"`: Tripod's
-    `RandomForestClassifier(n_estimators=100, criterion="entropy", max_depth=10)`
+    disentanglement_lib's `GradientBoostingClassifier()` (`estimators.fit_gbt`);
+    `"random_forest"`: Tripod's `RandomForestClassifier(n_estimators=100, criterion="entropy",
+    max_depth=10)`
     (`estimators.fit_random_forest`; trained on the given split, not Tripod's 90/10 resplit).
     `mode="jax"` uses those JAX estimators (histogram splits, so importances and accuracies
     differ slightly from sklearn's exact splits); `"reference"` the sklearn estimators with
