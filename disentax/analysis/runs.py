@@ -73,7 +73,8 @@ def analyse_population(
     (one vmapped call over the members), and the downstream test accuracy (mean over factors) of
     a classifier per factor (`downstream_accuracies`, `estimator`) trained on the mean codes of
     those images and tested on `num_test` others, for the full ("downstream/mean") and the
-    truncated ("downstream/mean_truncated": passive variables removed) mean representation.
+    truncated ("downstream/mean_truncated": passive variables removed) mean representation;
+    "variance_mean" lists E_x[σ_j²] per variable (what places a variable near a type threshold).
     `cross_validate=False` replaces the paper's logistic regression with 10 C's × 5 folds by one
     fit at C = 1 (`estimators.fit_logistic_regression`), ~50× cheaper (the tests use it)."""
     population, pop = restore(pathlib.Path(directory))
@@ -85,11 +86,13 @@ def analyse_population(
     compare = jax.jit(jax.vmap(functools.partial(mean_vs_sampled, num_bins=num_bins)))
     scores = jax.device_get(compare(mu, logvar, jax.random.split(noise_key, population.size)))
     passive_masks = scores.pop("passive")
+    variance_mean = np.asarray(jnp.mean(jnp.exp(logvar), axis=1))  # [M, L]
     rows = population.describe()
     for m, row in enumerate(rows):
         row["alive"] = bool(pop.alive[m])
         row.update({k: v[m].item() for k, v in scores.items()})  # counts stay ints
         row["passive_variables"] = np.flatnonzero(passive_masks[m]).tolist()
+        row["variance_mean"] = np.round(variance_mean[m], 3).tolist()
         keep = ~jnp.asarray(passive_masks[m])
         for name, k in (("mean", jnp.ones_like(keep)), ("mean_truncated", keep)):
             if name == "mean_truncated" and bool(jnp.all(keep)):  # nothing removed: the same
