@@ -161,7 +161,7 @@ def score(model: str, population: Population, pop, images, factors, setting: Set
         row["nmi"] = np.asarray(info["nmi"]).tolist()
         if setting.dci:
             scores = metrics.dci(z[:half], factors[:half], z[half:], factors[half:])
-            row.update({f"dci/{k}": float(v) for k, v in scores.items()})
+            row.update({f"dci/{k}": float(v) for k, v in scores.items() if np.ndim(v) == 0})
         rows.append({"model": model, "seed": population.configs[m].seed, **row})
     return rows
 
