@@ -158,4 +158,4 @@ def test_classifier_metrics(problem):
         if scores is not None:
             assert finite_input(codes) and len(codes) == len(factors)
             for value in scores.values():
-                assert -1e-5 <= value <= 1 + 1e-5
+                assert np.all((np.asarray(value) >= -1e-5) & (np.asarray(value) <= 1 + 1e-5))
