@@ -9,16 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-from disentax import config as config_lib
 from disentax import data
 from disentax.analysis.mean_vs_sampled import mean_vs_sampled, truncate
 from disentax.errors import UserError
 from disentax.metrics import estimators
 from disentax.metrics.downstream import downstream_accuracies
-from disentax.train.checkpoint import Checkpointer
-from disentax.train.loop import CHECKPOINT_DIR
-from disentax.train.population import Population, PopulationState
-from disentax.train.sweep import MEMBERS_FILE
+from disentax.train.sweep import MEMBERS_FILE, restore_population
 
 RESULTS_FILE = "be_more_active.json"
 
@@ -41,23 +37,6 @@ def population_dirs(workdir: str | pathlib.Path) -> list[pathlib.Path]:
     return groups
 
 
-def restore(directory: pathlib.Path) -> tuple[Population, PopulationState]:
-    """The population of `directory` at its latest checkpoint."""
-    configs = [
-        config_lib.from_json(json.dumps(c))
-        for c in json.loads((directory / MEMBERS_FILE).read_text())
-    ]
-    population = Population.create(configs, "loop")
-    checkpointer = Checkpointer(directory / CHECKPOINT_DIR, max_to_keep=1)
-    try:
-        pop = checkpointer.restore_latest(population.init_state())
-    finally:
-        checkpointer.close()
-    if pop is None:
-        raise UserError(f"{directory / CHECKPOINT_DIR} holds no readable checkpoint")
-    return population, pop
-
-
 def analyse_population(
     directory: str | pathlib.Path,
     *,
@@ -77,7 +56,7 @@ def analyse_population(
     "variance_mean" lists E_x[σ_j²] per variable (what places a variable near a type threshold).
     `cross_validate=False` replaces the paper's logistic regression with 10 C's × 5 folds by one
     fit at C = 1 (`estimators.fit_logistic_regression`), ~50× cheaper (the tests use it)."""
-    population, pop = restore(pathlib.Path(directory))
+    population, pop = restore_population(directory)
     run = population.run
     train_key, test_key, noise_key = jax.random.split(jax.random.PRNGKey(seed), 3)
     encode = _encoder(run.model)

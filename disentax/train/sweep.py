@@ -226,16 +226,14 @@ def write_results(workdir: pathlib.Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def export_member(workdir: str | pathlib.Path, member: int, destination: str | pathlib.Path):
-    """Writes member `member` of the population in `workdir` as a single-model run directory
-    (`config.json` + its latest checkpoint) that `train`/`evaluate_workdir` accept."""
-    workdir, destination = pathlib.Path(workdir), pathlib.Path(destination)
+def restore_population(workdir: str | pathlib.Path) -> tuple[Population, PopulationState]:
+    """The population trained in `workdir` (its members' configs, strategy `loop`) and its state
+    at the latest checkpoint; a one-line `UserError` when either is missing."""
+    workdir = pathlib.Path(workdir)
     path = workdir / MEMBERS_FILE
     if not path.exists():
         raise UserError(f"{workdir} holds no population ({MEMBERS_FILE} is missing)")
     configs = [config_lib.from_json(json.dumps(c)) for c in json.loads(path.read_text())]
-    if not 0 <= member < len(configs):
-        raise UserError(f"member must be in 0..{len(configs) - 1}, got {member}")
     population = Population.create(configs, "loop")
     checkpointer = Checkpointer(workdir / CHECKPOINT_DIR, max_to_keep=1)
     try:
@@ -244,6 +242,17 @@ def export_member(workdir: str | pathlib.Path, member: int, destination: str | p
         checkpointer.close()
     if pop is None:
         raise UserError(f"{workdir / CHECKPOINT_DIR} holds no readable checkpoint")
+    return population, pop
+
+
+def export_member(workdir: str | pathlib.Path, member: int, destination: str | pathlib.Path):
+    """Writes member `member` of the population in `workdir` as a single-model run directory
+    (`config.json` + its latest checkpoint) that `train`/`evaluate_workdir` accept."""
+    destination = pathlib.Path(destination)
+    population, pop = restore_population(workdir)
+    configs = population.configs
+    if not 0 <= member < len(configs):
+        raise UserError(f"member must be in 0..{len(configs) - 1}, got {member}")
     state = population.member(pop, member)
     destination.mkdir(parents=True, exist_ok=True)
     (destination / CONFIG_FILE).write_text(config_lib.to_json(configs[member]) + "\n")
