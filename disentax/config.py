@@ -110,6 +110,23 @@ def arg_value(values: dict[str, str], key: str, default, kind):
         raise UserError(f"{key} must be a {kind.__name__}, got {values[key]!r}") from None
 
 
+def smoke(
+    config: ml_collections.ConfigDict, *, metrics: str = "mig", representations: str = "mean"
+) -> None:
+    """Makes `config` a check that a run works, in place: two steps, a checkpoint, and a minimal
+    evaluation (`metrics` on `representations` of 64 samples, two images, two traversal steps).
+    The experiment configs' `smoke` flag; the caller picks the tiny model."""
+    config.num_steps = 2
+    config.log_every_steps = 1
+    config.checkpoint_every_steps = 2
+    config.eval.metrics = metrics
+    config.eval.representations = representations
+    config.eval.num_samples = 64
+    config.eval.batch_size = 32
+    config.eval.num_images = 2
+    config.eval.traversal_steps = 2
+
+
 def _config_module(spec: str | None):
     """(imported config module, its path, the argument) of `PATH[:ARG]` or a built-in name."""
     spec = spec or DEFAULT_CONFIG

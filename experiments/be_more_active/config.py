@@ -39,14 +39,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.eval.representations = "mean,sampled"
     if "smoke" in flags:  # two steps and a minimal evaluation: checks that the run works
         c.model = "tiny_fc_vae"
-        c.num_steps = 2
-        c.log_every_steps = 1
-        c.checkpoint_every_steps = 2
-        c.eval.metrics = "unsupervised"
-        c.eval.num_samples = 64
-        c.eval.batch_size = 32
-        c.eval.num_images = 2
-        c.eval.traversal_steps = 2
+        config_lib.smoke(c, metrics="unsupervised", representations=c.eval.representations)
     elif "small" in flags:
         c.model = "tiny_fc_vae"
         c.batch_size = 64

@@ -44,15 +44,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data_pairs_k = config_lib.arg_value(values, "k", -1, int)  # validated against the dataset's K
     c.data_pairs_dynamics = values.get("dynamics", "dlib")
     if "smoke" in flags:  # two steps and a minimal evaluation: checks that the run works
-        c.num_steps = 2
-        c.log_every_steps = 1
-        c.checkpoint_every_steps = 2
-        c.eval.metrics = "mig"
-        c.eval.representations = "mean"
-        c.eval.num_samples = 64
-        c.eval.batch_size = 32
-        c.eval.num_images = 2
-        c.eval.traversal_steps = 2
+        config_lib.smoke(c)
     else:
         c.model = "dlib_conv_vae"
         c.num_latents = 10

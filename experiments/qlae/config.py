@@ -210,16 +210,8 @@ def smoke(c: ml_collections.ConfigDict) -> None:
     """A few steps of the model's tiny variant and a minimal evaluation."""
     c.model = f"{c.model}_tiny"
     c.batch_size = 8
-    c.num_steps = 2
-    c.log_every_steps = 1
-    c.checkpoint_every_steps = 2
-    c.eval.metrics = "mig"
-    c.eval.representations = "mean"
-    c.eval.num_samples = 64
+    config_lib.smoke(c)
     c.eval.num_test_samples = 32
-    c.eval.batch_size = 32
-    c.eval.num_images = 2
-    c.eval.traversal_steps = 2
 
 
 def gan_config(name: str, values: dict[str, str], flags: set[str]) -> ml_collections.ConfigDict:
