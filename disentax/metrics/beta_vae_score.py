@@ -18,30 +18,59 @@ def beta_vae_features(dataset, representation_fn, rng, num_points: int, batch_si
     Per point: a factor k uniform over the K factors; two batches of `batch_size` factor vectors
     drawn i.i.d. by `dataset.sample_factors`, with factor k of the second copied from the first;
     feature = (1/B) Σ_b |r(x¹_b) − r(x²_b)|, label = k, r = `representation_fn` on
-    `dataset.observations_from_factors` images. Procedural datasets render under jit.
+    `dataset.observations_from_factors` images. Points are drawn `_CHUNK` at a time (key i of
+    `split(rng, ⌈P/_CHUNK⌉)` for chunk i): procedural datasets sample, render and encode all
+    chunks in one jitted `lax.map`; stored datasets render each chunk on the host between
+    jitted sampling and encoding.
     """
     from disentax.data import is_procedural
 
-    sample = functools.partial(_chunk, dataset, representation_fn, batch_size)
-    if is_procedural(dataset):
-        sample = jax.jit(sample)
     keys = jax.random.split(rng, -(-num_points // _CHUNK))
-    features, labels = zip(*[sample(key) for key in keys], strict=True)
-    return jnp.concatenate(features)[:num_points], jnp.concatenate(labels)[:num_points]
+    if is_procedural(dataset):
+        features, labels = _all_chunks(dataset, representation_fn, batch_size, keys)
+    else:
+        encode = jax.jit(representation_fn)
+        chunks = []
+        for key in keys:
+            index, first, second, obs_keys = _chunk_factors(dataset, batch_size, key)
+            r1, r2 = (
+                encode(jnp.asarray(dataset.observations_from_factors(np.asarray(f), obs_key)))
+                for f, obs_key in zip((first, second), obs_keys, strict=True)
+            )
+            chunks.append((_mean_difference(r1, r2), index))
+        features, labels = (jnp.stack(parts) for parts in zip(*chunks, strict=True))
+    return features.reshape(-1, features.shape[-1])[:num_points], labels.reshape(-1)[:num_points]
 
 
-def _chunk(dataset, representation_fn, batch_size, key):
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _chunk_factors(dataset, batch_size, key):
+    """One chunk's labels `[_CHUNK]`, factor vectors of both copies `[_CHUNK·B, K]` each, and
+    their two rendering keys."""
     k = len(dataset.factor_sizes)
     index_key, first_key, second_key, obs_key, obs_key2 = jax.random.split(key, 5)
     index = jax.random.randint(index_key, (_CHUNK,), 0, k)
     first = dataset.sample_factors(first_key, _CHUNK * batch_size).reshape(_CHUNK, batch_size, k)
     second = dataset.sample_factors(second_key, _CHUNK * batch_size).reshape(_CHUNK, batch_size, k)
     fixed = (jnp.arange(k) == index[:, None])[:, None, :]
-    second = jnp.where(fixed, first, second).reshape(-1, k)
-    r1 = representation_fn(dataset.observations_from_factors(first.reshape(-1, k), obs_key))
-    r2 = representation_fn(dataset.observations_from_factors(second, obs_key2))
-    difference = jnp.abs(r1 - r2).reshape(_CHUNK, batch_size, -1)
-    return jnp.mean(difference, axis=1), index
+    second = jnp.where(fixed, first, second)
+    return index, first.reshape(-1, k), second.reshape(-1, k), (obs_key, obs_key2)
+
+
+@jax.jit
+def _mean_difference(r1, r2):
+    """(1/B) Σ_b |r1 − r2| per point: `[_CHUNK·B, L]` twice `-> [_CHUNK, L]`."""
+    return jnp.mean(jnp.abs(r1 - r2).reshape(_CHUNK, -1, r1.shape[-1]), axis=1)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _all_chunks(dataset, representation_fn, batch_size, keys):
+    def chunk(key):
+        index, first, second, (obs_key, obs_key2) = _chunk_factors(dataset, batch_size, key)
+        r1 = representation_fn(dataset.observations_from_factors(first, obs_key))
+        r2 = representation_fn(dataset.observations_from_factors(second, obs_key2))
+        return _mean_difference(r1, r2), index
+
+    return jax.lax.map(chunk, keys)
 
 
 def beta_vae_score(

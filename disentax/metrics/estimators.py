@@ -8,6 +8,7 @@ import numpy as np
 from jax import lax
 
 from disentax.errors import UserError
+from disentax.metrics.mig import _from_order_keys, _order_keys
 
 # --- labels ---
 
@@ -35,7 +36,17 @@ def _one_hot(y, num_classes):
 
 
 def fit_logistic_regression(
-    x_NxL, y_N, num_classes: int, *, C=1.0, weight_N=None, steps=30, tol=1e-4, cg_steps=20
+    x_NxL,
+    y_N,
+    num_classes: int,
+    *,
+    C=1.0,
+    weight_N=None,
+    steps=30,
+    tol=1e-4,
+    cg_steps=20,
+    init=None,
+    coarse=1024,
 ):
     """L2 logistic regression as sklearn's `LogisticRegression(C=C)` solved to convergence,
     `-> (W, b)`.
@@ -51,6 +62,12 @@ def fit_logistic_regression(
     `steps` steps. For 2 classes it is sklearn's binary model: one column, logits
     (0, x·W + b); for C > 2 the multinomial model, W `[L, C]`. `weight_N` (default 1) weights
     samples, e.g. 0 to leave a fold out.
+
+    Newton starts from `init` (W, b) when given (the stopping rules still measure from θ = 0);
+    otherwise, when N ≥ 4·`coarse` and C is a finite Python number, from the fit of every s-th
+    sample (s = ⌊N/`coarse`⌋) at C·s — the same problem at 1/s of the cost per step — which
+    leaves a few full-size steps (unpenalised fits gain nothing from it: measured, and a
+    subsample is more often separable).
     """
     n, dim = x_NxL.shape
     width = 1 if num_classes == 2 else num_classes
@@ -82,12 +99,8 @@ def fit_logistic_regression(
             return a.T @ (wp * z - wp * jnp.sum(p * z, axis=1, keepdims=True)) + penalty * v
 
         forcing = jnp.minimum(0.5, jnp.sqrt(jnp.max(jnp.abs(grad)) / scale))
-        direction, _ = jax.scipy.sparse.linalg.cg(
-            hessian_times,
-            -grad,
-            tol=forcing,
-            maxiter=cg_steps,
-            M=_preconditioner(a, wp, p, penalty),
+        direction = _truncated_cg(
+            hessian_times, -grad, _preconditioner(a, wp, p, penalty), forcing, cg_steps
         )
         slope = jnp.sum(grad * direction)
 
@@ -107,27 +120,75 @@ def fit_logistic_regression(
         return (i < steps) & (jnp.max(jnp.abs(grad)) > tol * scale) & (decrease > 1e-6 * start)
 
     theta = jnp.zeros((dim + 1, width), jnp.float32)
-    grad = gradient(theta, probabilities(theta))
-    scale = jnp.maximum(jnp.max(jnp.abs(grad)), 1e-30)
+    scale = jnp.maximum(jnp.max(jnp.abs(gradient(theta, probabilities(theta)))), 1e-30)
     start = objective(theta)
-    theta, *_ = lax.while_loop(unconverged, newton_step, (theta, grad, start, start, 0))
+    if init is None and n >= 4 * coarse and isinstance(C, int | float) and np.isfinite(C):
+        every = n // coarse
+        init = fit_logistic_regression(
+            x_NxL[::every],
+            y_N[::every],
+            num_classes,
+            C=C * every,
+            weight_N=weight_N[::every],
+            steps=steps,
+            tol=tol,
+            cg_steps=cg_steps,
+        )
+    if init is not None:
+        theta = jnp.concatenate([init[0], init[1][None, :]]).astype(jnp.float32)
+    value = objective(theta)
+    grad = gradient(theta, probabilities(theta))
+    theta, *_ = lax.while_loop(unconverged, newton_step, (theta, grad, value, start, 0))
     return theta[:-1], theta[-1]
+
+
+def _truncated_cg(matvec, b, precondition, rtol, maxiter):
+    """x ≈ H⁻¹b by preconditioned conjugate gradients from x = 0, stopped at ‖r‖ ≤ rtol·‖b‖, after
+    `maxiter` products, or — as sklearn's newton-cg — at a direction of curvature pᵀHp ≤ 3ε·‖p‖²
+    (the Hessian of an unpenalised fit is singular along collinear features and along the
+    softmax's shift of all classes; jax's `cg` divides by that curvature and returns NaN)."""
+    threshold = jnp.square(rtol) * jnp.sum(b * b)
+    eps = 3.0 * jnp.finfo(b.dtype).eps
+
+    def go_on(state):
+        _, r, _, _, i, done = state
+        return (i < maxiter) & ~done & (jnp.sum(r * r) > threshold)
+
+    def step(state):
+        x, r, z, p, i, _ = state
+        hp = matvec(p)
+        curvature = jnp.sum(p * hp)
+        flat = curvature <= eps * jnp.sum(p * p)
+        alpha = jnp.where(flat, 0.0, jnp.sum(r * z) / jnp.where(flat, 1.0, curvature))
+        x, r_new = x + alpha * p, r - alpha * hp
+        z_new = precondition(r_new)
+        beta = jnp.sum(r_new * z_new) / jnp.maximum(jnp.sum(r * z), 1e-30)
+        return x, r_new, z_new, z_new + beta * p, i + 1, flat
+
+    z = precondition(b)
+    state = (jnp.zeros_like(b), b, z, z, 0, False)
+    x = lax.while_loop(go_on, step, state)[0]
+    return jnp.where(jnp.any(x != 0), x, z)  # flat at once: the preconditioned gradient
 
 
 def _preconditioner(a_NxD, wp_NxC, p_NxC, penalty_Dx1):
     """r ↦ B⁻¹r for the per-class diagonal blocks B_c = Σ_n w_n p_nc(1 − p_nc) aₙaₙᵀ + diag(penalty)
-    of the logistic Hessian (`[D, C]` columns; D ≤ 64, else only their diagonals), with a
-    10⁻⁶·mean-diagonal ridge so that unpenalised singular blocks stay invertible."""
+    of the logistic Hessian (`[D, C]` columns; D ≤ 64, else only their diagonals), with a ridge
+    of 10⁻⁴ × the mean diagonal over all classes: unpenalised blocks are singular (one-hot
+    groups sum to the intercept column), and a float32 Cholesky fails beyond a condition number
+    of about 10⁷; a class whose probabilities saturate (separable data: its curvature
+    underflows) must not get an unbounded preconditioner either. The ridge only changes how
+    fast conjugate gradients converge, not the Newton direction they converge to."""
     curvature = wp_NxC * (1.0 - p_NxC)
     dim = a_NxD.shape[1]
     if dim > 64:
         diagonal = jnp.square(a_NxD).T @ curvature + penalty_Dx1
-        diagonal = jnp.where(diagonal > 0, diagonal, 1.0)
-        return lambda r: r / diagonal
+        ridge = 1e-4 * jnp.mean(diagonal) + 1e-30
+        return lambda r: r / (diagonal + ridge)
     blocks = jnp.einsum("nc,na,nb->cab", curvature, a_NxD, a_NxD)
     blocks = blocks + jnp.diag(penalty_Dx1[:, 0])
-    ridge = 1e-6 * jnp.trace(blocks, axis1=1, axis2=2) / dim + 1e-30
-    factor = jnp.linalg.cholesky(blocks + ridge[:, None, None] * jnp.eye(dim))
+    ridge = 1e-4 * jnp.mean(jnp.trace(blocks, axis1=1, axis2=2)) / dim + 1e-30
+    factor = jnp.linalg.cholesky(blocks + ridge * jnp.eye(dim))
     return lambda r: jax.vmap(
         lambda L, v: jax.scipy.linalg.cho_solve((L, True), v), in_axes=(0, 1), out_axes=1
     )(factor, r)
@@ -157,22 +218,34 @@ def fit_logistic_regression_cv(x_NxL, y_N, num_classes: int, *, num_cs=10, folds
 
     For each C in logspace(−4, 4, num_cs) and each contiguous fold f (sklearn's unshuffled
     KFold sizes), `fit_logistic_regression` on the other folds scores its accuracy on fold f; the
-    first C with the highest mean accuracy is refitted on all samples.
+    first C with the highest mean accuracy is refitted on all samples. As sklearn, each fold
+    walks the C path in increasing order, each fit starting from the previous C's solution
+    (the folds of one C are fitted together), and the refit starts from the mean over folds
+    of the best C's solutions.
     """
-    n = x_NxL.shape[0]
+    n, dim = x_NxL.shape
+    width = 1 if num_classes == 2 else num_classes
     sizes = np.full(folds, n // folds) + (np.arange(folds) < n % folds)
     fold_of = jnp.asarray(np.repeat(np.arange(folds), sizes))
+    held_out_FxN = fold_of[None, :] == jnp.arange(folds)[:, None]
     cs = jnp.logspace(-4.0, 4.0, num_cs)
 
-    def score(c, fold):
-        held_out = fold_of == fold
-        params = fit_logistic_regression(x_NxL, y_N, num_classes, C=c, weight_N=1.0 - held_out)
-        correct = linear_predict(params, x_NxL) == y_N
-        return jnp.sum(correct * held_out) / jnp.maximum(jnp.sum(held_out), 1)
+    def fit_folds(params_F, c):
+        def fit(held_out, init):
+            params = fit_logistic_regression(
+                x_NxL, y_N, num_classes, C=c, weight_N=1.0 - held_out, init=init
+            )
+            correct = linear_predict(params, x_NxL) == y_N
+            return params, jnp.sum(correct * held_out) / jnp.maximum(jnp.sum(held_out), 1)
 
-    grid = jax.vmap(lambda c: jax.vmap(lambda f: score(c, f))(jnp.arange(folds)))(cs)
-    best = cs[jnp.argmax(jnp.mean(grid, axis=1))]
-    return fit_logistic_regression(x_NxL, y_N, num_classes, C=best)
+        params_F, accuracy_F = jax.vmap(fit)(held_out_FxN, params_F)
+        return params_F, (params_F, accuracy_F)
+
+    start = (jnp.zeros((folds, dim, width)), jnp.zeros((folds, width)))
+    _, (path, grid) = lax.scan(fit_folds, start, cs)  # path: [num_cs, folds, ...]
+    best = jnp.argmax(jnp.mean(grid, axis=1))
+    init = jax.tree.map(lambda p: jnp.mean(p[best], axis=0), path)
+    return fit_logistic_regression(x_NxL, y_N, num_classes, C=cs[best], init=init)
 
 
 # --- linear SVM on one feature ---
@@ -197,9 +270,12 @@ def fit_linear_svc_1d(x_N, y_N, num_classes: int, *, C=0.01, steps=20):
     counts = jnp.sum(_one_hot(y_N, num_classes), axis=0)
     omega = n / (num_classes * jnp.maximum(counts, 1.0))
     mu = jnp.mean(x_N)
-    d = x_N - mu  # centred: the moments below lose less to rounding
-    d_sorted, order = lax.sort((d, jnp.arange(n)), num_keys=1)
-    rank = jnp.zeros(n, jnp.int32).at[order].set(jnp.arange(n, dtype=jnp.int32))
+    # sorted as int32 keys, with a binary search for ranks (XLA:CPU sorts floats and key-value
+    # pairs several times slower); tied values share their first rank
+    x_keys = _order_keys(x_N)
+    sorted_keys = jnp.sort(x_keys)
+    rank = jnp.searchsorted(sorted_keys, x_keys).astype(jnp.int32)
+    d_sorted = _from_order_keys(sorted_keys) - mu  # centred: the moments lose less to rounding
     key = jnp.sort(y_N * n + rank)  # (class, rank of x), increasing
     d_by_class = d_sorted[key % n]
 
@@ -316,9 +392,9 @@ def quantile_edges(x_NxF, num_bins: int):
     quantile positions ⌊jN/num_bins⌋ − 1 and ⌊jN/num_bins⌋; a feature with fewer distinct values
     than bins gets an edge between every pair of neighbouring values."""
     n = x_NxF.shape[0]
-    s = jnp.sort(x_NxF, axis=0)
+    s = _from_order_keys(jnp.sort(_order_keys(x_NxF.T), axis=1))  # [F, N]
     position = jnp.clip((jnp.arange(1, num_bins) * n) // num_bins, 1, n - 1)
-    return (0.5 * (s[position - 1] + s[position])).T
+    return 0.5 * (s[:, position - 1] + s[:, position])
 
 
 def apply_bins(x_NxF, edges_FxE):
@@ -328,7 +404,16 @@ def apply_bins(x_NxF, edges_FxE):
     ).astype(jnp.int32)
 
 
-def grow_tree(bins_NxF, stats_NxS, gain_fn, depth: int, num_bins: int, noise, feature_subset=None):
+def grow_tree(
+    bins_NxF,
+    stats_NxS,
+    gain_fn,
+    depth: int,
+    num_bins: int,
+    noise,
+    feature_subset=None,
+    labels_N=None,
+):
     """A depth-`depth` binary tree grown level by level on binned features.
 
     At each node the split (feature f, bin t; left = bins ≤ t) maximises `gain_fn(left, right)`
@@ -338,17 +423,24 @@ def grow_tree(bins_NxF, stats_NxS, gain_fn, depth: int, num_bins: int, noise, fe
     node considers k random features (random forests). Returns (features, thresholds), a tuple
     of `[2^d]` arrays per level d, the importance Σ gain per feature `[F]`, and each sample's
     leaf `[N]` in 0..2^depth − 1.
-    `noise` `[2, depth, 2^(depth−1), F]` (uniform in [0, 1)) draws tie-breaks and feature subsets.
+    `noise` `[2, 2^depth − 1, F]` (uniform in [0, 1); rows 2^d − 1 .. 2^(d+1) − 2 for the nodes of
+    level d) draws tie-breaks and feature subsets.
+    With `labels_N` (int, 0..S−1), row n of `stats` must be zero outside column labels_N[n]
+    (weighted one-hot class counts): the histograms then scatter one value per sample.
+    Cumulative sums over bins are associative scans (XLA:CPU's cumsum is quadratic, a triangular
+    matmul costs B multiply-adds per entry).
     """
     n, num_features = bins_NxF.shape
     num_stats = stats_NxS.shape[1]
     k = num_features if feature_subset is None else feature_subset
+    if labels_N is not None:
+        weight_N = jnp.take_along_axis(stats_NxS, labels_N[:, None], axis=1)[:, 0]
     node = jnp.zeros(n, jnp.int32)
     importance = jnp.zeros(num_features, jnp.float32)
     features, thresholds = [], []
     for depth_index in range(depth):  # unrolled: level d has 2^d nodes
         width = 2**depth_index
-        tie, subset = noise[0, depth_index, :width], noise[1, depth_index, :width]
+        tie, subset = noise[:, width - 1 : 2 * width - 1]
         if feature_subset is None:
             candidates = jnp.broadcast_to(jnp.arange(num_features), (width, num_features))
         else:
@@ -356,14 +448,20 @@ def grow_tree(bins_NxF, stats_NxS, gain_fn, depth: int, num_bins: int, noise, fe
             tie = jnp.take_along_axis(tie, candidates, axis=1)
         sample_bins = jnp.take_along_axis(bins_NxF, candidates[node], axis=1)  # [N, k]
         index = (node[:, None] * k + jnp.arange(k)) * num_bins + sample_bins
-        hist = jax.ops.segment_sum(
-            jnp.broadcast_to(stats_NxS[:, None, :], (n, k, num_stats)).reshape(n * k, num_stats),
-            index.reshape(-1),
-            num_segments=width * k * num_bins,
-        )
-        # cumulative sums over bins as a triangular matmul (XLA:CPU's cumsum is quadratic)
-        below = jnp.tril(jnp.ones((num_bins, num_bins), hist.dtype))
-        left = jnp.einsum("tb,wkbs->wkts", below, hist.reshape(width, k, num_bins, num_stats))
+        if labels_N is None:
+            hist = jax.ops.segment_sum(
+                jnp.broadcast_to(stats_NxS[:, None, :], (n, k, num_stats)).reshape(-1, num_stats),
+                index.reshape(-1),
+                num_segments=width * k * num_bins,
+            )
+        else:
+            hist = jax.ops.segment_sum(
+                jnp.broadcast_to(weight_N[:, None], (n, k)).reshape(-1),
+                (index * num_stats + labels_N[:, None]).reshape(-1),
+                num_segments=width * k * num_bins * num_stats,
+            )
+        hist = hist.reshape(width, k, num_bins, num_stats)
+        left = lax.associative_scan(jnp.add, hist, axis=2)
         gain = gain_fn(left, left[:, :, -1:, :] - left)  # [W, k, B]
         best_bin = jnp.argmax(gain, axis=2)
         best_gain = jnp.max(gain, axis=2)  # [W, k]
@@ -402,18 +500,25 @@ def _squared_error_gain(left, right):
     return jnp.where((n_l >= 1) & (n_r >= 1), gain, -jnp.inf)
 
 
-def _weighted_entropy(counts):
-    total = jnp.sum(counts, axis=-1)
-    return jax.scipy.special.xlogy(total, total) - jnp.sum(
-        jax.scipy.special.xlogy(counts, counts), axis=-1
-    )
-
-
 def _entropy_gain(left, right):
-    """Decrease of weighted entropy W·H (nats) from a split (stats = weighted class counts)."""
-    gain = _weighted_entropy(left + right) - _weighted_entropy(left) - _weighted_entropy(right)
-    valid = (jnp.sum(left, axis=-1) >= 1) & (jnp.sum(right, axis=-1) >= 1)
-    return jnp.where(valid, gain, -jnp.inf)
+    """Decrease of weighted entropy W·H = W log W − Σ_c W_c log W_c (nats) from a split of each
+    node (stats = weighted class counts `[W, k, B, C]`); the parent's W_c are the sums at the
+    last bin, evaluated once per node."""
+
+    def x_log_x(x):
+        return jax.scipy.special.xlogy(x, x)
+
+    n_left, n_right = jnp.sum(left, axis=-1), jnp.sum(right, axis=-1)
+    parent = left[..., -1:, :] + right[..., -1:, :]
+    gain = (
+        x_log_x(n_left + n_right)
+        - jnp.sum(x_log_x(parent), axis=-1)
+        - x_log_x(n_left)
+        + jnp.sum(x_log_x(left), axis=-1)
+        - x_log_x(n_right)
+        + jnp.sum(x_log_x(right), axis=-1)
+    )
+    return jnp.where((n_left >= 1) & (n_right >= 1), gain, -jnp.inf)
 
 
 # --- gradient-boosted trees ---
@@ -476,9 +581,7 @@ def fit_gbt(
         return raw + update.T, (tree, value, importance)
 
     raw = jnp.broadcast_to(raw0, (n, trees_per_stage))
-    noise = jax.random.uniform(
-        key, (num_stages, trees_per_stage, 2, depth, 2 ** (depth - 1), x_NxF.shape[1])
-    )
+    noise = jax.random.uniform(key, (num_stages, trees_per_stage, 2, 2**depth - 1, x_NxF.shape[1]))
     _, (trees, values, importances) = lax.scan(stage, raw, noise)
     relevant = jnp.sum(importances, axis=-1) > 0  # trees whose root split
     mean = jnp.sum(importances * relevant[..., None], axis=(0, 1)) / jnp.maximum(
@@ -546,14 +649,14 @@ def fit_random_forest(
 
     boot_key, noise_key = jax.random.split(key)
     draws = jax.random.randint(boot_key, (num_trees, n), 0, n)
-    noise = jax.random.uniform(noise_key, (num_trees, 2, depth, 2 ** (depth - 1), num_features))
+    noise = jax.random.uniform(noise_key, (num_trees, 2, 2**depth - 1, num_features))
 
     def one_tree(draws_and_noise):
         draws, noise = draws_and_noise
         weight = jax.ops.segment_sum(jnp.ones(n), draws, num_segments=n)
         counts = targets * weight[:, None]
         tree, importance, leaf = grow_tree(
-            bins, counts, _entropy_gain, depth, num_bins, noise, feature_subset=k
+            bins, counts, _entropy_gain, depth, num_bins, noise, feature_subset=k, labels_N=y_N
         )
         leaf_counts = jax.ops.segment_sum(counts, leaf, num_segments=2**depth)
         proba = leaf_counts / jnp.maximum(jnp.sum(leaf_counts, axis=1, keepdims=True), 1e-12)

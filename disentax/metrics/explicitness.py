@@ -6,25 +6,17 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from disentax.metrics import estimators
+from disentax.metrics.infomec import _first_true
 from disentax.metrics.modularity import modularity
 
 
 def roc_auc(scores_N, positive_N):
     """Binary ROC-AUC with tied scores counted ½: (Σ_{pos} rank − P(P+1)/2) / (P·Q), average
     ranks; `[N], [N] bool -> scalar` (0.5 when a class is empty)."""
-    n = scores_N.shape[0]
-    order = jnp.sort(scores_N)
-    rank = 0.5 * (
-        jnp.searchsorted(order, scores_N, side="left")
-        + jnp.searchsorted(order, scores_N, side="right")
-        + 1.0
-    )
-    p = jnp.sum(positive_N)
-    q = n - p
-    u = jnp.sum(jnp.where(positive_N, rank, 0.0)) - p * (p + 1) / 2
-    return jnp.where((p > 0) & (q > 0), u / jnp.maximum(p * q, 1.0), 0.5)
+    return macro_auc(scores_N[:, None], jnp.where(positive_N, 0, -1))
 
 
 def modularity_explicitness(
@@ -70,10 +62,36 @@ def modularity_explicitness(
     }
 
 
-def _macro_auc(proba_NxC, y_N):
-    """Mean over classes of the one-vs-rest ROC-AUC of each probability column."""
-    classes = jnp.arange(proba_NxC.shape[1])
-    return jnp.mean(jax.vmap(roc_auc, in_axes=(1, 0))(proba_NxC, y_N[None, :] == classes[:, None]))
+def macro_auc(scores_NxC, y_N):
+    """Mean over classes c of the one-vs-rest ROC-AUC of column c for 1[y = c] (tied scores
+    counted ½; 0.5 for a class without positives or negatives): `[N, C], int [N] -> scalar`
+    (labels outside 0..C−1 are negatives of every class).
+
+    Per class, U_c = Σ_{n: y_n = c} rank_c(n) − P_c(P_c + 1)/2 with average ranks over column c,
+    AUC_c = U_c / (P_c·Q_c). The columns are sorted once as int32 keys of the same order (XLA:CPU
+    sorts them ~4× faster than floats); each sample's rank in its own class's column is a
+    binary search, so only N searches, not N·C.
+    """
+    n, num_classes = scores_NxC.shape
+    keys = _ordered_int32(scores_NxC).T  # [C, N]
+    sorted_keys = lax.sort(keys, dimension=1, is_stable=False)
+    labelled = (y_N >= 0) & (y_N < num_classes)
+    column = jnp.where(labelled, y_N, 0)
+    query = keys[column, jnp.arange(n)]
+    below = _first_true(lambda j: sorted_keys[column, j] >= query, n, n)
+    at_most = _first_true(lambda j: sorted_keys[column, j] > query, n, n)
+    rank = 0.5 * (below + at_most + 1).astype(jnp.float32)
+    p = jax.ops.segment_sum(labelled.astype(jnp.float32), column, num_segments=num_classes)
+    rank_sum = jax.ops.segment_sum(jnp.where(labelled, rank, 0.0), column, num_classes)
+    q = n - p
+    auc = (rank_sum - p * (p + 1) / 2) / jnp.maximum(p * q, 1.0)
+    return jnp.mean(jnp.where((p > 0) & (q > 0), auc, 0.5))
+
+
+def _ordered_int32(x):
+    """int32 keys ordered as the float32 values x (−0 and +0 equal; x finite)."""
+    bits = lax.bitcast_convert_type(jnp.where(x == 0, 0.0, x).astype(jnp.float32), jnp.int32)
+    return jnp.where(bits < 0, bits ^ 0x7FFFFFFF, bits)
 
 
 @functools.partial(jax.jit, static_argnums=4)
@@ -83,8 +101,8 @@ def _auc(x, y, x_test, y_test, num_classes):
         return jnp.float32(1.0), jnp.float32(1.0)
     params = estimators.fit_logistic_regression(x, y, num_classes)
     return (
-        _macro_auc(estimators.logistic_regression_proba(params, x), y),
-        _macro_auc(estimators.logistic_regression_proba(params, x_test), y_test),
+        macro_auc(estimators.logistic_regression_proba(params, x), y),
+        macro_auc(estimators.logistic_regression_proba(params, x_test), y_test),
     )
 
 

@@ -9,6 +9,8 @@ from jax import lax
 from disentax.errors import UserError
 from disentax.metrics.mig import (
     _codes_and_factors,
+    _from_order_keys,
+    _order_keys,
     _per_member,
     _tree_sum,
     histogram_discretize,
@@ -88,8 +90,7 @@ def _grouped_by_bin(codes, bins, num_bins):
     float's order-preserving integer image, then bin · N + the value's rank in its column.
     """
     n = codes.shape[0]
-    bits = lax.bitcast_convert_type(jnp.where(codes == 0, 0.0, codes), jnp.int32)  # −0 → 0
-    keys = jnp.where(bits < 0, bits ^ 0x7FFFFFFF, bits)  # ascending with the float's value
+    keys = _order_keys(codes)
     ordered = jnp.sort(keys, axis=0)
     rank = jax.vmap(jnp.searchsorted, in_axes=1, out_axes=1)(ordered, keys)  # [N, L]
     if num_bins * n - 1 <= _INT32_KEYS:  # the largest key
@@ -97,8 +98,7 @@ def _grouped_by_bin(codes, bins, num_bins):
         rank = key % n
     else:
         _, rank = lax.sort(jnp.broadcast_arrays(bins.T[None, :, :], rank.T[:, None, :]), num_keys=2)
-    ordered = jnp.where(ordered < 0, ordered ^ 0x7FFFFFFF, ordered)
-    values = lax.bitcast_convert_type(ordered, codes.dtype).T  # [L, N], ascending
+    values = _from_order_keys(ordered).astype(codes.dtype).T  # [L, N], ascending
     return jnp.take_along_axis(values[:, None, :], rank, axis=-1)
 
 

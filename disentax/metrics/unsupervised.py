@@ -68,9 +68,11 @@ def _unsupervised_body(codes, num_bins):
     total_correlation = 0.5 * (_tree_sum(log_variances) - jnp.linalg.slogdet(informative)[1])
 
     # √λ(D^{1/2} Σ D^{1/2}) are the singular values of Z D^{1/2} / √(N − 1), Z the centred codes:
-    # an SVD of the data keeps the small ones accurate in float32, where eigvalsh would not.
+    # factoring the data keeps the small ones accurate in float32, where eigvalsh would not. Those
+    # of its QR factor R [L, L] (Householder) are the same, and LAPACK's SVD of the tall [N, L]
+    # matrix takes several times longer than QR then SVD.
     scaled = centred * (jnp.sqrt(variances) / jnp.sqrt(n - 1.0))[None, :]
-    roots = jnp.linalg.svd(scaled, compute_uv=False)
+    roots = jnp.linalg.svd(jnp.linalg.qr(scaled, mode="r"), compute_uv=False)
     wasserstein = 2.0 * trace - 2.0 * _tree_sum(roots)
     wasserstein_norm = jnp.where(trace > 0, wasserstein / jnp.where(trace > 0, trace, 1.0), 0.0)
 

@@ -8,6 +8,7 @@ import pytest
 from classifier_cases import IdentityData, identity_representation
 from sklearn.linear_model import LogisticRegression
 
+from disentax import data
 from disentax.errors import UserError
 from disentax.metrics import beta_vae_score
 from disentax.metrics.beta_vae_score import beta_vae_features
@@ -23,6 +24,15 @@ def test_features_are_mean_absolute_differences_with_the_fixed_factor_zero():
     others = np.asarray(x)[np.arange(4)[None, :] != np.asarray(y)[:, None]]
     assert abs(others.mean() - 1.6) < 0.1 and others.min() > 0
     assert set(np.unique(np.asarray(y))) == {0, 1, 2, 3}
+
+
+def test_host_rendering_path_draws_the_same_features(monkeypatch):
+    key = jax.random.PRNGKey(3)
+    device = beta_vae_features(IdentityData(), identity_representation, key, 70, 64)
+    monkeypatch.setattr(data, "is_procedural", lambda dataset: False)
+    host = beta_vae_features(IdentityData(), identity_representation, key, 70, 64)
+    for ours, expected in zip(host, device, strict=True):
+        np.testing.assert_array_equal(ours, expected)
 
 
 def test_golden_identity_representation_scores_near_one():

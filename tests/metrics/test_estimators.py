@@ -31,6 +31,19 @@ def test_logistic_regression_matches_converged_sklearn(num_classes):
     np.testing.assert_array_equal(estimators.linear_predict(params, x), sk.predict(x))
 
 
+def test_logistic_regression_warm_starts_reach_the_same_optimum():
+    x, y = _problem(3)
+    sk = LogisticRegression(tol=1e-10, max_iter=10000).fit(x, y).predict_proba(x)
+    # coarse=64: Newton starts from the fit of every 4th sample (at C = 4)
+    coarse = estimators.fit_logistic_regression(x, y, 3, coarse=64)
+    # from a far start (100·(W, b) of a rough fit)
+    rough = estimators.fit_logistic_regression(x, y, 3, steps=1)
+    far = estimators.fit_logistic_regression(x, y, 3, init=jax.tree.map(lambda p: 100 * p, rough))
+    for params in (coarse, far):
+        proba = estimators.logistic_regression_proba(params, x)
+        np.testing.assert_allclose(proba, sk, atol=2e-4)
+
+
 @pytest.mark.parametrize(("num_classes", "ties"), [(2, False), (3, False), (5, True)])
 def test_linear_svc_matches_liblinear(num_classes, ties):
     x, y = _problem(num_classes, seed=1)
@@ -67,3 +80,41 @@ def test_quantile_bins_separate_every_distinct_value_when_few():
     bins = estimators.apply_bins(x, estimators.quantile_edges(x, 32))
     assert len(np.unique(np.asarray(bins))) == 6
     assert np.all(np.diff(np.asarray(bins)[:, 0]) >= 0)
+
+
+def test_apply_bins_counts_the_edges_below_like_searchsorted():
+    rng = np.random.default_rng(2)
+    x = np.round(rng.normal(size=(500, 3)), 1).astype(np.float32)  # ties with the edges
+    edges = estimators.quantile_edges(x, 8)
+    expected = np.stack(
+        [np.searchsorted(e, x[:, f], side="left") for f, e in enumerate(np.asarray(edges))], 1
+    )
+    np.testing.assert_array_equal(estimators.apply_bins(x, edges), expected)
+    np.testing.assert_array_equal(
+        edges,
+        np.stack(
+            [
+                np.sort(c)[[61, 124, 186, 249, 311, 374, 436]] * 0.5
+                + np.sort(c)[[62, 125, 187, 250, 312, 375, 437]] * 0.5
+                for c in x.T
+            ]
+        ),
+    )
+
+
+def test_entropy_gain_is_the_decrease_of_weighted_entropy():
+    rng = np.random.default_rng(3)
+    hist = rng.integers(0, 4, size=(2, 3, 5, 4)).astype(np.float32)  # [nodes, features, bins, C]
+    left = np.cumsum(hist, axis=2)
+    right = left[:, :, -1:, :] - left
+
+    def weighted_entropy(counts):  # W·H(counts / W) in nats
+        total = counts.sum(-1)
+        p = counts / np.maximum(total, 1)[..., None]
+        return -total * np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0), axis=-1)
+
+    expected = weighted_entropy(left + right) - weighted_entropy(left) - weighted_entropy(right)
+    valid = (left.sum(-1) >= 1) & (right.sum(-1) >= 1)
+    gain = np.asarray(estimators._entropy_gain(left, right))
+    np.testing.assert_allclose(gain[valid], expected[valid], atol=2e-5)
+    assert np.all(gain[~valid] == -np.inf)

@@ -11,7 +11,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from disentax.errors import UserError
 from disentax.metrics import modularity, modularity_explicitness
-from disentax.metrics.explicitness import roc_auc
+from disentax.metrics.explicitness import macro_auc, roc_auc
 
 # --- reference: disentanglement_lib modularity_explicitness.py / utils.normalize_data ---
 
@@ -60,6 +60,17 @@ def test_roc_auc_matches_sklearn_with_ties():
     scores = rng.integers(0, 5, size=200).astype(np.float32)
     labels = rng.random(200) < 0.3 + 0.1 * scores
     np.testing.assert_allclose(roc_auc(scores, labels), roc_auc_score(labels, scores), atol=1e-6)
+
+
+def test_macro_auc_matches_sklearn_per_class_with_ties_signs_and_unseen_labels():
+    rng = np.random.default_rng(1)
+    scores = rng.integers(-3, 4, size=(300, 5)).astype(np.float32) * 0.5
+    scores[:7, 0] = -0.0  # −0 ties with +0
+    labels = rng.integers(-1, 5, size=300)  # −1: a label no column claims (negative everywhere)
+    labels[labels == 4] = 3  # class 4 has no positives: 0.5
+    expected = [roc_auc_score(labels == c, scores[:, c]) for c in range(4)] + [0.5]
+    ours = jax.jit(macro_auc)(scores, labels)
+    np.testing.assert_allclose(ours, np.mean(expected), rtol=0, atol=1e-6)
 
 
 def test_sanity_and_degenerate_inputs():

@@ -177,6 +177,21 @@ def test_infoe_unpenalised_on_separable_collinear_and_constant_latents():
     np.testing.assert_allclose(score(separable, factors)["infoe"], expected, atol=1e-3)
 
 
+def test_infoe_on_one_hot_codes_that_separate_groups_of_classes():
+    """Quantized codes (QLAE's): one-hot groups are collinear with the intercept, a latent splits
+    a factor's classes into two groups exactly (the unpenalised optimum is at infinity along
+    it), and one-hot columns of unused values are zero. Jax's preconditioned `cg` returned NaN
+    here (a float32 Cholesky of the singular blocks and a division by zero curvature)."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    factors = np.stack([rng.integers(0, 10, n), rng.integers(0, 4, n)], 1).astype(np.int32)
+    noisy = np.where(rng.random(n) < 0.9, factors[:, 0] // 2, rng.integers(0, 5, n))
+    codes = np.stack([noisy, factors[:, 1] % 2, rng.integers(0, 6, n)], 1).astype(np.float32)
+    expected = ref_infoe(factors, codes, True)
+    got = infomec(codes, factors, discrete_latents=True, num_latent_values=10)["infoe"]
+    np.testing.assert_allclose(got, expected, atol=1e-3)
+
+
 # --- behaviour ---
 
 
