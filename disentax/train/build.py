@@ -100,6 +100,14 @@ class Run:
             donate_argnums=0,
         )
 
+    @property
+    def images_per_step(self) -> int:
+        """Images one step consumes: batch_size × the objective's `batches_per_step` × 2 for
+        weakly-supervised pairs (`perf/images_per_s` = steps/s × this)."""
+        batches = 1 if self.objective is None else self.objective.batches_per_step
+        pairs = 1 if self.config.get("data_pairs_k") is None else 2
+        return self.config.batch_size * batches * pairs
+
     @functools.cached_property
     def batch_fn(self) -> Callable[[int], dict]:
         """step -> the global batch of that step, sharded over `data`: rendered on the device for

@@ -18,6 +18,7 @@ from disentax.train.state import TrainState
 
 REPRESENTATIONS = ("mean", "sampled")
 FIGURES_DIR = "figures"
+DCI_METRICS = ("dci", "dci_random_forest")  # suite metrics whose importance matrix is drawn
 
 
 @functools.partial(jax.jit, static_argnames=("model", "kind"))
@@ -132,10 +133,12 @@ def pictures(
     run: Run, params, key: jax.Array, workdir: pathlib.Path, names=None, writer=None, step=None
 ) -> dict:
     """`viz.model_figures` on `eval.batch_size` images (the first `eval.num_images` shown;
-    traversals over ±`eval.traversal_range` in `eval.traversal_steps` steps) and, when InfoMEC is
-    among the metrics `names` (default `eval.metrics`), the NMI heatmap of the mean codes of
-    `eval.num_samples` images; written to `workdir/figures/` and, with a `writer`, to TensorBoard
-    as `figures/<name>` at `step`. Returns the figures."""
+    traversals over ±`eval.traversal_range` in `eval.traversal_steps` steps) and, for the metrics
+    `names` (default `eval.metrics`), the heatmaps of the mean codes of `eval.num_samples` images:
+    InfoMEC's NMI ("nmi_heatmap") when infomec is among them, and each DCI variant's importance
+    matrix ("<dci name>_importance_heatmap", its classifiers tested on `eval.num_test_samples`
+    other images) when dci or dci_random_forest is; written to `workdir/figures/` and, with a
+    `writer`, to TensorBoard as `figures/<name>` at `step`. Returns the figures."""
     ev = run.config.eval
     image_key, figure_key, code_key = jax.random.split(key, 3)
     x, _ = data.sample(run.dataset, image_key, max(ev.batch_size, ev.num_images))
@@ -148,16 +151,31 @@ def pictures(
         traversal_range=ev.traversal_range,
         traversal_steps=ev.traversal_steps,
     )
-    if "infomec" in suite.parse_names(names or ev.metrics):
+    chosen = suite.parse_names(names or ev.metrics)
+    dci_names = [n for n in chosen if n in DCI_METRICS]
+    factor_names = list(run.dataset.factor_names)
+    if "infomec" in chosen or dci_names:
         codes_by_kind, factors = representation(run, params, code_key, ev.num_samples)
-        figures["nmi_heatmap"] = viz.nmi_figure(
-            codes_by_kind["mean"], factors, list(run.dataset.factor_names)
-        )
+    if "infomec" in chosen:
+        figures["nmi_heatmap"] = viz.nmi_figure(codes_by_kind["mean"], factors, factor_names)
+    if dci_names:
+        test_key = jax.random.fold_in(code_key, 1)
+        test_by_kind, test_factors = representation(run, params, test_key, ev.num_test_samples)
+        for name in dci_names:
+            importance = suite.SUITE.get(name).fn(
+                codes_by_kind["mean"], factors, test_by_kind["mean"], test_factors
+            )["importance"]
+            figures[f"{name}_importance_heatmap"] = viz.importance_heatmap(importance, factor_names)
     viz.write_figures(figures, workdir / FIGURES_DIR)
     if writer is not None:
         images = viz.images_of(figures)
         writer.write_images(step, {f"figures/{n}": v for n, v in images.items()})
     return figures
+
+
+# disentanglement_lib evaluates every model with `evaluation.random_seed = 0`
+# (reference/anchors-core.md, metrics): the same samples for all models, whatever their seed.
+EVAL_SEED = 0
 
 
 def evaluate(
@@ -170,14 +188,16 @@ def evaluate(
 ) -> dict[str, float]:
     """Writes `metrics.json` (final train losses, `eval/` losses, the metrics `metric_names` —
     default `eval.metrics` — of each configured representation) and the `pictures` (also to
-    TensorBoard with a `writer`)."""
+    TensorBoard with a `writer`). The metrics are scored on `PRNGKey(EVAL_SEED)`, as a sweep
+    scores its members (`sweep.evaluate_population`), so a run and the same model trained in a
+    sweep get the same scores; the losses and pictures use the run's eval stream."""
     params = state.params
-    keys = [jax.random.fold_in(run.keys.eval, i) for i in range(3)]
+    loss_key, picture_key = (jax.random.fold_in(run.keys.eval, i) for i in (1, 2))
     results = {"step": int(state.step), **(train_metrics or {})}
-    results.update({f"eval/{k}": v for k, v in held_out_losses(run, params, keys[1]).items()})
-    results["eval/psnr"] = reconstruction_psnr(run, params, keys[1])
-    results.update(metric_scores(run, params, keys[0], metric_names))
+    results.update({f"eval/{k}": v for k, v in held_out_losses(run, params, loss_key).items()})
+    results["eval/psnr"] = reconstruction_psnr(run, params, loss_key)
+    results.update(metric_scores(run, params, jax.random.PRNGKey(EVAL_SEED), metric_names))
     if jax.process_index() == 0:
-        pictures(run, params, keys[2], workdir, metric_names, writer, results["step"])
+        pictures(run, params, picture_key, workdir, metric_names, writer, results["step"])
         (workdir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return results

@@ -90,8 +90,9 @@ def archive(workdir: pathlib.Path) -> pathlib.Path:
 class MetricLog:
     """Host-side running means of the step metrics, written every `every` steps."""
 
-    def __init__(self, writer: ScalarWriter, every: int, batch_size: int, bar: tqdm):
-        self.writer, self.every, self.batch_size, self.bar = writer, every, batch_size, bar
+    def __init__(self, writer: ScalarWriter, every: int, images_per_step: int, bar: tqdm):
+        self.writer, self.every, self.bar = writer, every, bar
+        self.images_per_step = images_per_step
         self.sums: dict[str, float] = {}
         self.count = 0
         self.last: dict[str, float] = {}
@@ -120,7 +121,7 @@ class MetricLog:
         if since is not None:
             steps_per_s = (step - since) / (now - self.clock[0])
             means["perf/steps_per_s"] = steps_per_s
-            means["perf/images_per_s"] = steps_per_s * self.batch_size
+            means["perf/images_per_s"] = steps_per_s * self.images_per_step
         self.writer.write(step, means)
         self.bar.set_postfix(loss=f"{means['train/loss']:.2f}", refresh=False)
         self.last = {k: v for k, v in means.items() if k.startswith("train/")}
@@ -201,7 +202,7 @@ def run_steps(
         disable=not progress or jax.process_index() != 0,
         dynamic_ncols=True,
     )
-    log = MetricLog(writer, config.log_every_steps, config.batch_size, bar)
+    log = MetricLog(writer, config.log_every_steps, run.images_per_step, bar)
     pending, ready = [], []  # device metrics of this log interval, and of the last one
     with bar:
         for step in range(start, last):

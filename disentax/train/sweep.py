@@ -18,7 +18,7 @@ from disentax.errors import UserError
 from disentax.metrics import suite
 from disentax.train import parallel
 from disentax.train.checkpoint import Checkpointer
-from disentax.train.evaluate import codes, representation_kinds
+from disentax.train.evaluate import EVAL_SEED, codes, representation_kinds
 from disentax.train.loop import CHECKPOINT_DIR, CONFIG_FILE
 from disentax.train.population import Population, PopulationState, group, non_finite_members
 from disentax.train.writer import ScalarWriter
@@ -128,11 +128,6 @@ def prepare(population: Population, workdir: pathlib.Path) -> None:
             )
     workdir.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n")
-
-
-# disentanglement_lib evaluates every model with `evaluation.random_seed = 0`
-# (reference/anchors-core.md, metrics): the same samples for all members.
-EVAL_SEED = 0
 
 
 def evaluate_population(

@@ -5,6 +5,7 @@ import pathlib
 import shutil
 
 import jax
+import ml_collections
 import numpy as np
 import pytest
 
@@ -112,3 +113,15 @@ def test_gan_model_reconstructs_through_the_latent_head():
     assert len(np.unique(z)) > 3
     np.testing.assert_allclose(z_hat, codes, atol=1e-6)
     np.testing.assert_allclose(logits, decoded, rtol=1e-5, atol=1e-5)
+
+
+def test_images_per_step_counts_every_critic_batch_and_both_pair_images():
+    """`perf/images_per_s` is steps/s × `Run.images_per_step`: a step of QLInfoWGAN-GP reads its
+    5 critic batches; a weakly-supervised step reads both images of each pair."""
+    gan = gan_config("ql_info_wgan", "dataset=dsprites_procedural", "smoke")
+    assert build(gan).images_per_step == 5 * gan.batch_size
+    vae = config_lib.load_config("beta_vae:tiny")
+    assert build(vae).images_per_step == vae.batch_size
+    vae.data_pairs_k = 1
+    vae.objective = ml_collections.ConfigDict({"name": "ada_gvae", "beta": 1.0})
+    assert build(vae).images_per_step == 2 * vae.batch_size

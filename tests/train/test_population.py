@@ -116,6 +116,11 @@ def test_sweep_resumes_exactly_writes_results_and_exports_a_member(tmp_path):
     exported = export_member(tmp_path / "resumed", 1, tmp_path / "member1")
     single = evaluate_workdir(exported)
     assert single["step"] == 4 and 0.0 <= single["eval/mig"] <= 1.0
+    scored = [k for k in resumed[1] if k.startswith("eval/") and k in single]
+    assert "eval/mig" in scored and "eval/sampled/irs" in scored
+    for name in scored:  # one evaluation seed: the exported run scores as its results row
+        if not name.startswith("eval/loss") and name != "eval/psnr":
+            assert single[name] == pytest.approx(resumed[1][name], abs=1e-5), name
     with pytest.raises(UserError, match="holds another population"):
         train_population(configs[:1], tmp_path / "resumed", progress=False)
 

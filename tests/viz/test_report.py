@@ -4,6 +4,7 @@ import base64
 import json
 import re
 
+import jax
 import numpy as np
 import pytest
 from PIL import Image
@@ -11,7 +12,12 @@ from tensorboardX import SummaryWriter
 
 from disentax import cli
 from disentax.errors import UserError
+from disentax.metrics import suite
+from disentax.train import restore_run
+from disentax.train.evaluate import pictures
+from disentax.train.writer import ScalarWriter
 from disentax.viz.events import read_scalars
+from disentax.viz.heatmaps import importance_heatmap
 from disentax.viz.report import write_report
 from disentax.viz.sweep import plot_sweep
 
@@ -34,6 +40,39 @@ def test_run_leaves_figures_and_tensorboard_images(finished_run):
     raw = events.read_bytes()
     for tag in (b"figures/traversals", b"figures/reconstructions", b"figures/samples"):
         assert tag in raw
+
+
+def test_evaluation_draws_the_dci_importance_heatmap_to_figures_tensorboard_and_report(
+    run_copy, monkeypatch
+):
+    # DCI stands in with a known importance matrix (its GBT costs minutes to compile here): the
+    # evaluation must draw exactly what DCI returns on the mean codes of the eval samples.
+    _, workdir = run_copy
+    run, state = restore_run(workdir)
+    ev, names = run.config.eval, list(run.dataset.factor_names)
+    importance = np.arange(run.config.num_latents * len(names), dtype=float).reshape(-1, len(names))
+    seen = []
+    stand_in = lambda codes, factors, test_codes, test_factors: (
+        seen.append((codes.shape, factors.shape, test_codes.shape)) or {"importance": importance}
+    )
+    monkeypatch.setitem(suite.SUITE._entries, "dci", suite.SuiteMetric(stand_in, suite.SPLIT))
+    writer = ScalarWriter(workdir)
+    figures = pictures(run, state.params, jax.random.PRNGKey(0), workdir, "mig,dci", writer, 12)
+    writer.close()
+    latents = run.config.num_latents
+    assert seen == [
+        ((ev.num_samples, latents), (ev.num_samples, len(names)), (ev.num_test_samples, latents))
+    ]
+    expected = importance_heatmap(importance, names)
+    np.testing.assert_array_equal(figures["dci_importance_heatmap"], expected)
+    drawn = np.asarray(
+        Image.open(workdir / "figures" / "dci_importance_heatmap.png").convert("RGB")
+    )
+    np.testing.assert_array_equal(drawn, expected)
+    raw = b"".join(p.read_bytes() for p in workdir.glob("events.out.tfevents.*"))
+    assert b"figures/dci_importance_heatmap" in raw
+    assert "](figures/dci_importance_heatmap.png)" in write_report(workdir)[0].read_text()
+    assert "nmi_heatmap" not in figures  # only for infomec
 
 
 def test_run_report_has_every_section_in_markdown_and_html(run_copy):
