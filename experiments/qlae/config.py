@@ -7,7 +7,7 @@ Argument: comma-separated `key=value` items and flags, e.g. `config.py:model=vq_
 - `no_weight_decay`: the "w/o weight decay" ablations;
 - `smoke`: a few steps of the model's `_tiny` variant (tests).
 Loading this file registers `shapes3d_procedural_16px` and `dsprites_procedural_16px` (`pooled`),
-the datasets of the reduced-scale runs (`run.py`).
+the datasets of the reduced-scale runs (`run.py`), and the `_16px` networks (`NETWORKS_16PX`).
 Everything else is the QLAE code (kylehkhsu/latent_quantization, `configs/train_ae.yaml`,
 `configs/model_partial/*.yaml`, `configs/params/*/*.yaml`): 12-block encoder and style decoder,
 2 latents per source, batch 128, 200,000 steps, AdamW(1e-3) with the model's weight decay and
@@ -18,6 +18,7 @@ generator update), both players AdamW(2e-4, β1 0, β2 0.9) with weight decay 1e
 1e-3 (QLInfoWGAN-GP) and the same clipping and exclusions.
 """
 
+import functools
 import math
 
 import ml_collections
@@ -28,6 +29,8 @@ from disentax.data.base import DATASETS
 from disentax.data.dsprites import ProceduralDSprites
 from disentax.data.shapes3d import ProceduralShapes3D
 from disentax.errors import UserError
+from disentax.models import MODELS
+from disentax.models.qlae import ConvStack
 from disentax.objectives.gan import N_CRITIC
 
 
@@ -53,6 +56,25 @@ def pooled(base: type, factor: int) -> type:
 
 
 REDUCED_DATASETS = tuple(pooled(base, 4).name for base in (ProceduralShapes3D, ProceduralDSprites))
+
+# Networks for 16 × 16 images whose last encoder map (and the decoder's input map) is 4 × 4, as
+# the paper's at 64 × 64 (the `_tiny` latents: VQ-VAE 16 codes of 4). At 16 px the `_tiny`
+# encoder ends at 2 × 2, where the per-channel instance norm keeps a normalised pattern of 4
+# values (of two uniform regions, only the sign of their contrast), and `_small` at 1 × 1, where
+# it keeps nothing: `_small`'s encoder output is the same for every image.
+ENCODER_16PX = ConvStack((8, 16, 16), (3, 4, 4), (1, 2, 2), (32,))
+DECODER_16PX = ConvStack((16, 16, 8), (4, 4, 3), (2, 2, 1), (32,))
+NETWORKS_16PX = ("qlae", "qlae_global", "qlae_vq_vae", "qlae_bio_ae", "qlae_vae")
+for _name in NETWORKS_16PX:
+    if f"{_name}_16px" not in MODELS:  # this file is executed on every load
+        MODELS.register(
+            f"{_name}_16px",
+            functools.partial(
+                MODELS.get(f"{_name}_tiny"),
+                encoder_stack=ENCODER_16PX,
+                decoder_stack=DECODER_16PX,
+            ),
+        )
 
 # model -> (disentax model, objective with its hyperparameters, weight decay, codebook?)
 MODELS = {

@@ -19,7 +19,8 @@ FINDING = (
     "not reproduced at reduced scale (600 steps, tiny nets, 16 px, 3 seeds): QLAE InfoM "
     "0.57-0.59 vs AE 0.55-0.65 and beta-VAE 0.57-0.75, InfoE 0.22-0.41 vs AE 0.36-0.39, PSNR "
     "15.6 vs AE 19.3 dB, and no weight-decay effect (margin -0.067 without, -0.073 with): QLAE "
-    "is undertrained and weight decay has acted for 0.6 time constants (README, Deviations)"
+    "is undertrained (the _tiny encoder's last map is 2 x 2 at 16 px) and weight decay has acted "
+    "for 0.6 time constants (README, Diagnosis)"
 )
 claim = pytest.mark.xfail(strict=True, reason=FINDING)
 
