@@ -154,9 +154,8 @@ def score(model: str, population: Population, pop, images, factors, setting: Set
                 for i in batches
             ]
         )
-        # InfoE by the QLAE code's sklearn regression: the JAX Newton fit on one-hot codes can
-        # end far from the optimum (a QLAE w/o weight decay seed: InfoE -2.29 against sklearn's
-        # 0.29, README "Diagnosis").
+        # InfoE by the QLAE code's sklearn regression and its stopping rule (100 lbfgs
+        # iterations), as the paper's numbers (README "Diagnosis").
         info = metrics.infomec(
             z, factors, discrete_latents=discrete, num_latent_values=width, mode="reference"
         )
