@@ -75,7 +75,7 @@ class Setting:
 SETTINGS = {
     "test": Setting(
         dataset="shapes3d_procedural_16px",
-        variant="_tiny",
+        variant="_16px",
         models=("qlae", "ae", "vae", "qlae_no_wd"),
         seeds=(0, 1, 2),
         num_steps=600,

@@ -1,10 +1,10 @@
 """P02's claim at reduced scale, run by hand: `pytest experiments/qlae/test_claim.py` (not in the
-default suite: it trains 12 models, about 1,200 s on this machine at load 13-15, extrapolated to
-about 170 s on 2 idle cores). QLAE should beat AE and β-VAE on InfoM and InfoE at AE's PSNR, and
-lose part of that margin without weight decay (`run.py`, setting "test"). At this scale the
-claim does not hold (FINDING, README): the tests keep the paper's assertions and are strict
-expected failures, so a setting that shows the effect turns them into failures that ask for the
-mark to go.
+default suite: it trains 12 models of the `_16px` networks for 600 steps, about 20 min on this
+machine). QLAE should beat AE and β-VAE on InfoM and InfoE at AE's PSNR, and lose part of that
+margin without weight decay (`run.py`, setting "test"). At this scale only the InfoE part holds;
+the other assertions are kept as the paper states them and are strict expected failures
+(FINDING, README "Diagnosis"), so a setting that shows them turns them into failures that ask
+for the mark to go.
 """
 
 import importlib.util
@@ -16,11 +16,11 @@ import pytest
 RUN = pathlib.Path(__file__).resolve().with_name("run.py")
 
 FINDING = (
-    "not reproduced at reduced scale (600 steps, tiny nets, 16 px, 3 seeds): QLAE InfoM "
-    "0.57-0.59 vs AE 0.55-0.65 and beta-VAE 0.57-0.75, InfoE 0.22-0.41 vs AE 0.36-0.39, PSNR "
-    "15.6 vs AE 19.3 dB, and no weight-decay effect (margin -0.067 without, -0.073 with): QLAE "
-    "is undertrained (the _tiny encoder's last map is 2 x 2 at 16 px) and weight decay has acted "
-    "for 0.6 time constants (README, Diagnosis)"
+    "not reproduced at reduced scale (600 steps, _16px nets, 16 px, 3 seeds): QLAE InfoM "
+    "0.52 +- 0.07 vs AE 0.57 +- 0.12 and beta-VAE 0.51 +- 0.06, PSNR 23.8 vs AE 25.1 dB, and no "
+    "weight-decay effect: the models learn the hues, not the object factors (under 5 % of the "
+    "pixel variance at 16 px), and weight decay has acted for lr*wd*T = 0.6 of the paper's 20 "
+    "(README, Diagnosis)"
 )
 claim = pytest.mark.xfail(strict=True, reason=FINDING)
 
@@ -47,9 +47,15 @@ def test_at_least_three_seeds_per_model(result):
         assert len(values(result, model, "infom")) >= 3
 
 
-@claim
-@pytest.mark.parametrize("metric", ["infom", "infoe"])
-@pytest.mark.parametrize("baseline", ["ae", "vae"])
+@pytest.mark.parametrize(
+    ("metric", "baseline"),
+    [
+        pytest.param("infom", "ae", marks=claim),
+        pytest.param("infom", "vae", marks=claim),
+        ("infoe", "ae"),
+        ("infoe", "vae"),
+    ],
+)
 def test_qlae_beats_the_baseline_beyond_the_seed_spread(result, metric, baseline):
     # Every QLAE seed above every baseline seed: the margin exceeds both seed spreads.
     qlae, other = values(result, "qlae", metric), values(result, baseline, metric)
