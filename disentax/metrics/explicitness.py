@@ -10,6 +10,7 @@ from jax import lax
 
 from disentax.metrics import estimators
 from disentax.metrics.infomec import _first_true
+from disentax.metrics.mig import _order_keys
 from disentax.metrics.modularity import modularity
 
 
@@ -73,7 +74,7 @@ def macro_auc(scores_NxC, y_N):
     binary search, so only N searches, not N·C.
     """
     n, num_classes = scores_NxC.shape
-    keys = _ordered_int32(scores_NxC).T  # [C, N]
+    keys = _order_keys(scores_NxC).T  # [C, N]
     sorted_keys = lax.sort(keys, dimension=1, is_stable=False)
     labelled = (y_N >= 0) & (y_N < num_classes)
     column = jnp.where(labelled, y_N, 0)
@@ -86,12 +87,6 @@ def macro_auc(scores_NxC, y_N):
     q = n - p
     auc = (rank_sum - p * (p + 1) / 2) / jnp.maximum(p * q, 1.0)
     return jnp.mean(jnp.where((p > 0) & (q > 0), auc, 0.5))
-
-
-def _ordered_int32(x):
-    """int32 keys ordered as the float32 values x (−0 and +0 equal; x finite)."""
-    bits = lax.bitcast_convert_type(jnp.where(x == 0, 0.0, x).astype(jnp.float32), jnp.int32)
-    return jnp.where(bits < 0, bits ^ 0x7FFFFFFF, bits)
 
 
 @functools.partial(jax.jit, static_argnums=4)
