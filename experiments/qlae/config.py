@@ -5,6 +5,8 @@ Argument: comma-separated `key=value` items and flags, e.g. `config.py:model=vq_
   info_wgan, ql_info_wgan (its GANs: InfoWGAN-GP, QLInfoWGAN-GP);
 - `dataset` (default shapes3d_procedural), `seed` (default 0);
 - `no_weight_decay`: the "w/o weight decay" ablations;
+- `steps`, `lr` (defaults 200,000 and 1e-3, the paper's): a shorter or faster run whose weight
+  decay is rescaled to keep the paper's lr·λ·T (`hold_decay_time`);
 - `smoke`: a few steps of the model's `_tiny` variant (tests).
 Loading this file registers `shapes3d_procedural_16px` and `dsprites_procedural_16px` (`pooled`),
 the datasets of the reduced-scale runs (`run.py`), and the `_16px` networks (`NETWORKS_16PX`).
@@ -144,6 +146,32 @@ SIZES = {
 }
 DEFAULT_DATASET = "shapes3d_procedural"
 FLAGS = ("smoke", "no_weight_decay")
+KEYS = ("model", "dataset", "seed", "steps", "lr")
+# The paper's run length and learning rate (`configs/train_ae.yaml`).
+PAPER_STEPS = 200_000
+PAPER_LEARNING_RATE = 1e-3
+
+
+def decay_scale(learning_rate: float, num_steps: int) -> float:
+    """The factor on the paper's weight decay λ that keeps lr·λ·T at the paper's value in a run of
+    `num_steps` steps at `learning_rate`: (1e-3 · 200,000) / (lr · T).
+
+    optax.adamw (the QLAE code's optimiser for the regularised weights) shrinks a weight by
+    lr·λ·θ per step, so lr·λ·T counts the decay's time constants: 20 for QLAE on shapes3d
+    (1e-3 · 0.1 · 200,000), 0.2 for the AE (λ = 0.001).
+    """
+    if learning_rate <= 0 or num_steps <= 0:
+        raise UserError(f"learning rate and steps must be > 0, got {learning_rate} and {num_steps}")
+    return PAPER_LEARNING_RATE * PAPER_STEPS / (learning_rate * num_steps)
+
+
+def hold_decay_time(c: ml_collections.ConfigDict, num_steps: int, learning_rate: float) -> None:
+    """Sets `c`'s steps and learning rate and multiplies its weight decay by
+    `decay_scale(learning_rate, num_steps)` (the masks are unchanged: biases and codebooks stay
+    undecayed)."""
+    c.optimizer.weight_decay *= decay_scale(learning_rate, num_steps)
+    c.num_steps = num_steps
+    c.optimizer.learning_rate = learning_rate
 
 
 def family(dataset: str) -> str | None:
@@ -172,10 +200,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         raise UserError(
             f"unknown flag(s) {', '.join(sorted(flags - set(FLAGS)))}; allowed: {', '.join(FLAGS)}"
         )
-    if set(values) - {"model", "dataset", "seed"}:
+    if set(values) - set(KEYS):
         raise UserError(
-            f"unknown key(s) {', '.join(sorted(set(values) - {'model', 'dataset', 'seed'}))}; "
-            "allowed: model, dataset, seed"
+            f"unknown key(s) {', '.join(sorted(set(values) - set(KEYS)))}; "
+            f"allowed: {', '.join(KEYS)}"
         )
     name = values.get("model", "qlae")
     if name not in MODELS and name not in GANS:
@@ -206,7 +234,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.objective = ml_collections.ConfigDict(objective)
     c.optimizer = ml_collections.ConfigDict(
         {
-            "learning_rate": 1e-3,
+            "learning_rate": PAPER_LEARNING_RATE,
             "b1": 0.9,
             "b2": 0.999,
             "eps": 1e-8,
@@ -217,12 +245,18 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         }
     )
     c.batch_size = 128
-    c.num_steps = 200_000
+    c.num_steps = PAPER_STEPS
     c.log_every_steps = 500
     c.checkpoint_every_steps = 5_000
     c.eval.traversal_range = (
         2.0 if name in ("vae", "tcvae") else 0.5
     )  # codebooks start in [-0.5, 0.5]
+    if "steps" in values or "lr" in values:
+        hold_decay_time(
+            c,
+            config_lib.arg_value(values, "steps", PAPER_STEPS, int),
+            config_lib.arg_value(values, "lr", PAPER_LEARNING_RATE, float),
+        )
     if "smoke" in flags:
         smoke(c)
     return c
@@ -240,6 +274,8 @@ def gan_config(name: str, values: dict[str, str], flags: set[str]) -> ml_collect
     """InfoWGAN-GP / QLInfoWGAN-GP as `configs/train_gan.yaml`: players "critic" and
     "generator", each with its own optimizer (`critic_optimizer`, `generator_optimizer`)."""
     model, objective, weight_decay = GANS[name]
+    if {"steps", "lr"} & set(values):
+        raise UserError(f"steps and lr apply to the autoencoders, not to {name}")
     dataset = values.get("dataset", DEFAULT_DATASET)
     try:
         seed = int(values.get("seed", 0))

@@ -2,6 +2,8 @@
 seed at several step counts, for diagnosing why a setting does or does not show the claim.
 
     python experiments/qlae/curves.py --models qlae,ae --checkpoints 500,2000 --out runs/curves
+    python experiments/qlae/curves.py --dataset dsprites_procedural_16px --hold-decay-time \
+        --checkpoints 500,1000 --out runs/curves_held   # weight decay: the paper's lr·λ·T at 1,000
 
 Each model's seeds train as one population (`run.train`'s members, `run.member_config`'s
 configs); at every checkpoint they are scored as `run.score` does (discrete estimators for
@@ -80,8 +82,15 @@ def main(argv=None):
     parser.add_argument("--models", help="comma-separated models (default: the setting's)")
     parser.add_argument("--checkpoints", default="500,2000", help="comma-separated step counts")
     parser.add_argument("--variant", help="network size suffix: _tiny, _16px")
+    parser.add_argument("--dataset", help="e.g. dsprites_procedural_16px")
     parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--weight-decay-scale", type=float)
+    parser.add_argument(
+        "--weight-decay-scale",
+        type=float,
+        help="factor on the config's weight decay (default: the setting's; with --hold-decay-time"
+        " the paper's lr·λ·T at the last checkpoint)",
+    )
+    parser.add_argument("--hold-decay-time", action="store_true")
     parser.add_argument("--seeds", help="comma-separated seeds")
     parser.add_argument("--out", required=True, help="JSON file of the rows")
     args = parser.parse_args(argv)
@@ -89,11 +98,14 @@ def main(argv=None):
     overrides = {
         "models": tuple(args.models.split(",")) if args.models else None,
         "variant": args.variant,
+        "dataset": args.dataset,
         "learning_rate": args.learning_rate,
         "weight_decay_scale": args.weight_decay_scale,
         "seeds": tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None,
     }
     setting = dataclasses.replace(setting, **{k: v for k, v in overrides.items() if v is not None})
+    if args.hold_decay_time:
+        setting = dataclasses.replace(setting, weight_decay_scale=None)
     checkpoints = sorted(int(c) for c in args.checkpoints.split(","))
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

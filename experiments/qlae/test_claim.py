@@ -1,10 +1,11 @@
 """P02's claim at reduced scale, run by hand: `pytest experiments/qlae/test_claim.py` (not in the
-default suite: it trains 12 models of the `_16px` networks for 600 steps, about 20 min on this
-machine). QLAE should beat AE and β-VAE on InfoM and InfoE at AE's PSNR, and lose part of that
-margin without weight decay (`run.py`, setting "test"). At this scale only the InfoE part holds;
-the other assertions are kept as the paper states them and are strict expected failures
-(FINDING, README "Diagnosis"), so a setting that shows them turns them into failures that ask
-for the mark to go.
+default suite: it trains 12 models of the `_16px` networks for 600 steps and scores them on
+10,000 images, about 25 min on this machine under load). QLAE should beat AE and β-VAE on InfoM
+and InfoE at AE's PSNR, and lose part of that margin without weight decay (`run.py`, setting
+"test"). At this scale only the comparisons with β-VAE hold; the other assertions are kept as the
+paper states them and are strict expected failures (FINDING, README "Weight decay held at the
+paper's lr·λ·T"), so a setting that shows them turns them into failures that ask for the mark to
+go.
 """
 
 import importlib.util
@@ -16,11 +17,10 @@ import pytest
 RUN = pathlib.Path(__file__).resolve().with_name("run.py")
 
 FINDING = (
-    "not reproduced at reduced scale (600 steps, _16px nets, 16 px, 3 seeds): QLAE InfoM "
-    "0.52 +- 0.07 vs AE 0.57 +- 0.12 and beta-VAE 0.51 +- 0.06, PSNR 23.8 vs AE 25.1 dB, and no "
-    "weight-decay effect: the models learn the hues, not the object factors (under 5 % of the "
-    "pixel variance at 16 px), and weight decay has acted for lr*wd*T = 0.6 of the paper's 20 "
-    "(README, Diagnosis)"
+    "not reproduced at reduced scale (600 steps, _16px nets, 16 px, 3 seeds, 10,000 scored "
+    "images): QLAE InfoM 0.58 +- 0.06 vs AE 0.56 +- 0.13, InfoE 0.48 +- 0.01 vs AE 0.48 +- 0.01, "
+    "PSNR 23.8 vs AE 25.1 dB, and QLAE w/o weight decay keeps more of the margin (0.046 vs "
+    "0.021); holding the paper's lr*wd*T = 20 collapses QLAE to one code (README)"
 )
 claim = pytest.mark.xfail(strict=True, reason=FINDING)
 
@@ -51,8 +51,8 @@ def test_at_least_three_seeds_per_model(result):
     ("metric", "baseline"),
     [
         pytest.param("infom", "ae", marks=claim),
-        pytest.param("infom", "vae", marks=claim),
-        ("infoe", "ae"),
+        ("infom", "vae"),
+        pytest.param("infoe", "ae", marks=claim),
         ("infoe", "vae"),
     ],
 )

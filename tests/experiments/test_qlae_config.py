@@ -1,0 +1,73 @@
+"""The QLAE config's shortened runs (`steps`, `lr`): the paper's weight-decay time lr·λ·T held."""
+
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from disentax import config as config_lib
+from disentax.errors import UserError
+from disentax.train.optimizer import make_optimizer
+
+CONFIG = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "qlae" / "config.py"
+
+
+def load(arg: str):
+    return config_lib.load_config(f"{CONFIG}:{arg}")
+
+
+@pytest.mark.parametrize(
+    ("model", "paper_time"),
+    # lr·λ·T of the QLAE code's runs: 1e-3 · λ · 200,000 with λ = 0.1 (QLAE), 0.001 (AE).
+    [("qlae", 20.0), ("ae", 0.2), ("vq_vae", 2.0)],
+)
+@pytest.mark.parametrize(("steps", "lr"), [(600, 1e-3), (2_000, 3e-3)])
+def test_shortened_runs_keep_the_papers_decay_time(model, paper_time, steps, lr):
+    c = load(f"model={model},steps={steps},lr={lr}")
+    o = c.optimizer
+    assert (c.num_steps, o.learning_rate) == (steps, lr)
+    np.testing.assert_allclose(o.learning_rate * o.weight_decay * c.num_steps, paper_time)
+
+
+def test_the_default_run_and_the_ablation_are_unchanged():
+    assert load("model=qlae").optimizer.weight_decay == 0.1
+    assert load("model=qlae,steps=600,no_weight_decay").optimizer.weight_decay == 0.0
+
+
+def test_steps_reject_bad_values_and_the_gans():
+    with pytest.raises(UserError, match="> 0"):
+        load("model=qlae,steps=0")
+    with pytest.raises(UserError, match="steps must be a int"):
+        load("model=qlae,steps=many")
+    with pytest.raises(UserError, match="autoencoders"):
+        load("model=ql_info_wgan,steps=600")
+
+
+def test_zero_gradient_steps_shrink_only_the_decayed_weights_by_one_minus_lr_lambda():
+    # optax.adamw's decoupled decay: θ ← θ − lr·λ·θ per step where the gradient is 0 (Adam's
+    # update 0 / (0 + ε) is 0), so after T steps θ_T = θ_0 (1 − lr·λ)^T = θ_0 (1 − 20/T)^T for
+    # QLAE; biases and codebooks are not decayed (the QLAE code's masks).
+    steps = 100
+    c = load(f"model=qlae,steps={steps}")
+    tx = make_optimizer(c)
+    params = {
+        "encoder": {"head": {"kernel": jnp.ones((2, 3)), "bias": jnp.ones(3)}},
+        "latent": {"codebook": jnp.ones((3, 10))},
+    }
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+
+    @jax.jit
+    def step(carry, _):
+        params, state = carry
+        updates, state = tx.update(zeros, state, params)
+        return (optax.apply_updates(params, updates), state), None
+
+    (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), None, length=steps)
+    np.testing.assert_allclose(
+        params["encoder"]["head"]["kernel"], (1 - 20 / steps) ** steps, rtol=1e-5
+    )
+    np.testing.assert_array_equal(params["encoder"]["head"]["bias"], 1.0)
+    np.testing.assert_array_equal(params["latent"]["codebook"], 1.0)
