@@ -10,8 +10,8 @@ from jax import lax
 
 from disentax.metrics import estimators
 from disentax.metrics.infomec import _first_true
-from disentax.metrics.mig import _order_keys
 from disentax.metrics.modularity import modularity
+from disentax.metrics.ordering import order_keys
 
 
 def roc_auc(scores_N, positive_N):
@@ -74,7 +74,7 @@ def macro_auc(scores_NxC, y_N):
     binary search, so only N searches, not N·C.
     """
     n, num_classes = scores_NxC.shape
-    keys = _order_keys(scores_NxC).T  # [C, N]
+    keys = order_keys(scores_NxC).T  # [C, N]
     sorted_keys = lax.sort(keys, dimension=1, is_stable=False)
     labelled = (y_N >= 0) & (y_N < num_classes)
     column = jnp.where(labelled, y_N, 0)

@@ -235,8 +235,9 @@ _LOG_EPS = float(-np.log(np.finfo(np.float64).eps))
 
 @functools.partial(jax.jit, static_argnums=(2, 3, 4, 5))
 def _infoe(codes, factors, discrete_latents, num_classes, width, steps):
-    """(1/K) Σ_k (log C_k − H_cond,k) / log C_k from balanced logistic regressions; one vmapped
-    fit per distinct class count C_k, and a term 0 where C_k = 1."""
+    """(1/K) Σ_k (log C_k − H_cond,k) / log C_k from balanced logistic regressions; one compiled
+    fit per distinct class count C_k, run over its factors by `lax.map` (a vmapped fit costs
+    twice the CPU time: measured), and a term 0 where C_k = 1."""
     if discrete_latents:
         one_hot = jax.vmap(
             lambda z: jax.nn.one_hot(estimators.encode_labels(z, z, width)[0], width),
@@ -263,7 +264,7 @@ def _infoe(codes, factors, discrete_latents, num_classes, width, steps):
     total = jnp.zeros((), features.dtype)
     for classes in sorted(set(num_classes) - {1}):
         columns = [k for k, c in enumerate(num_classes) if c == classes]
-        per_factor = jax.vmap(term, in_axes=(1, None))(factors[:, columns], classes)
+        per_factor = lax.map(lambda y, c=classes: term(y, c), factors[:, columns].T)
         total = total + jnp.sum(per_factor)
     return total / len(num_classes)
 

@@ -7,14 +7,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from disentax.errors import UserError
-from disentax.metrics.mig import (
-    _codes_and_factors,
-    _from_order_keys,
-    _order_keys,
-    _per_member,
-    _tree_sum,
-    histogram_discretize,
-)
+from disentax.metrics.mig import _codes_and_factors, _per_member, _tree_sum, histogram_discretize
+from disentax.metrics.ordering import from_order_keys, order_keys
 
 
 def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20):
@@ -90,7 +84,7 @@ def _grouped_by_bin(codes, bins, num_bins):
     float's order-preserving integer image, then bin · N + the value's rank in its column.
     """
     n = codes.shape[0]
-    keys = _order_keys(codes)
+    keys = order_keys(codes)
     ordered = jnp.sort(keys, axis=0)
     rank = jax.vmap(jnp.searchsorted, in_axes=1, out_axes=1)(ordered, keys)  # [N, L]
     if num_bins * n - 1 <= _INT32_KEYS:  # the largest key
@@ -98,7 +92,7 @@ def _grouped_by_bin(codes, bins, num_bins):
         rank = key % n
     else:
         _, rank = lax.sort(jnp.broadcast_arrays(bins.T[None, :, :], rank.T[:, None, :]), num_keys=2)
-    values = _from_order_keys(ordered).astype(codes.dtype).T  # [L, N], ascending
+    values = from_order_keys(ordered).astype(codes.dtype).T  # [L, N], ascending
     return jnp.take_along_axis(values[:, None, :], rank, axis=-1)
 
 

@@ -100,18 +100,6 @@ def _tree_sum(x):
     return x[..., 0]
 
 
-def _order_keys(x):
-    """float32 → int32 keys in the same order (−0 as 0): `[...] -> [...]`. XLA:CPU sorts int32
-    several times faster than floats (whose comparator also orders NaNs)."""
-    bits = lax.bitcast_convert_type(jnp.where(x == 0, 0.0, x).astype(jnp.float32), jnp.int32)
-    return jnp.where(bits < 0, bits ^ 0x7FFFFFFF, bits)
-
-
-def _from_order_keys(keys):
-    """The float32 values of `_order_keys` keys (the map is its own inverse on the bits)."""
-    return lax.bitcast_convert_type(jnp.where(keys < 0, keys ^ 0x7FFFFFFF, keys), jnp.float32)
-
-
 def _label_space(labels):
     """Static size of the label space `_as_labels` maps `labels [N, C]` into, decided before
     tracing: for a concrete integer array whose columns each span at most N values, the next

@@ -45,14 +45,7 @@ def sap(
         )
         counts = estimators.class_counts("sap", factors, num_classes)
         accuracy = _reference_accuracy if mode == "reference" else _svc_accuracy
-        score = jnp.stack(
-            [
-                accuracy(codes, factors[:, k], test_codes, test_factors[:, k], c)
-                for k, c in enumerate(counts)
-            ],
-            axis=1,
-        )
-        return {"sap": _top_two_gap(score)}
+        return {"sap": _top_two_gap(accuracy(codes, factors, test_codes, test_factors, counts))}
     arrays = {
         "codes": jnp.asarray(codes),
         "factors": jnp.asarray(factors),
@@ -84,31 +77,42 @@ def sap(
 
 
 @functools.partial(jax.jit, static_argnums=4)
-def _svc_accuracy(codes, y, test_codes, y_test, num_classes):
-    """Test accuracy of a 1-D `LinearSVC` per code: `-> [L]` (1 for a single-valued factor)."""
-    y, y_test = estimators.encode_labels(y, y_test, num_classes)
-    if num_classes == 1:
-        return jnp.broadcast_to(jnp.mean(y_test == 0), codes.shape[1:])
+def _svc_accuracy(codes, factors, test_codes, test_factors, counts):
+    """Test accuracy of a 1-D `LinearSVC` per code and factor: `-> [L, K]` (1 for a
+    single-valued factor). Each code is sorted once for all factors."""
+    features = jax.vmap(estimators.sorted_feature)(codes.T)
+    columns = []
+    for k, num_classes in enumerate(counts):
+        y, y_test = estimators.encode_labels(factors[:, k], test_factors[:, k], num_classes)
+        if num_classes == 1:
+            columns.append(jnp.broadcast_to(jnp.mean(y_test == 0), codes.shape[1:]))
+            continue
 
-    def per_code(x, x_test):
-        params = estimators.fit_linear_svc_1d(x, y, num_classes)
-        return jnp.mean(estimators.linear_predict(params, x_test[:, None]) == y_test)
+        def per_code(feature, x_test, y=y, y_test=y_test, num_classes=num_classes):
+            params = estimators.fit_sorted_svc(feature, y, num_classes)
+            return jnp.mean(estimators.linear_predict(params, x_test[:, None]) == y_test)
 
-    return jax.vmap(per_code)(codes.T, test_codes.T)
+        columns.append(jax.vmap(per_code)(features, test_codes.T))
+    return jnp.stack(columns, axis=1)
 
 
-def _reference_accuracy(codes, y, test_codes, y_test, num_classes):
+def _reference_accuracy(codes, factors, test_codes, test_factors, counts):
     estimators.require_sklearn("sap")
     from sklearn.svm import LinearSVC
 
-    codes, y, test_codes, y_test = (np.asarray(a) for a in (codes, y, test_codes, y_test))
-    if num_classes == 1:
-        return jnp.full(codes.shape[1], np.mean(y_test == y[0]), jnp.float32)
-    accuracy = []
-    for i in range(codes.shape[1]):
-        model = LinearSVC(C=0.01, class_weight="balanced").fit(codes[:, i : i + 1], y)
-        accuracy.append(np.mean(model.predict(test_codes[:, i : i + 1]) == y_test))
-    return jnp.asarray(accuracy, jnp.float32)
+    codes, factors, test_codes, test_factors = (
+        np.asarray(a) for a in (codes, factors, test_codes, test_factors)
+    )
+    score = np.zeros((codes.shape[1], factors.shape[1]))
+    for k, num_classes in enumerate(counts):
+        y, y_test = factors[:, k], test_factors[:, k]
+        for i in range(codes.shape[1]):
+            if num_classes == 1:
+                score[i, k] = np.mean(y_test == y[0])
+                continue
+            model = LinearSVC(C=0.01, class_weight="balanced").fit(codes[:, i : i + 1], y)
+            score[i, k] = np.mean(model.predict(test_codes[:, i : i + 1]) == y_test)
+    return jnp.asarray(score, jnp.float32)
 
 
 def _top_two_gap(score_LxK):

@@ -15,6 +15,88 @@ from disentax.metrics.beta_vae_score import beta_vae_features
 
 SIZES = {"batch_size": 5, "num_train": 400, "num_eval": 200}
 
+# --- reference: disentanglement_lib evaluation/metrics/beta_vae.py, transcribed ---
+
+
+def ref_identity_factors(num, random_state):
+    """IdentityObservationsData.sample_factors (4 factors of 5 values); its observations are the
+    factors themselves."""
+    return random_state.randint(5, size=(num, 4))
+
+
+def ref_generate_training_sample(sample_factors, representation_function, batch_size, rs):
+    index = rs.randint(4)
+    factors1 = sample_factors(batch_size, rs)
+    factors2 = sample_factors(batch_size, rs)
+    factors2[:, index] = factors1[:, index]
+    representation1 = representation_function(factors1)
+    representation2 = representation_function(factors2)
+    return index, np.mean(np.abs(representation1 - representation2), axis=0)
+
+
+def ref_generate_training_batch(sample_factors, representation_function, batch_size, num, rs):
+    """One point at a time, as `_generate_training_batch`."""
+    points, labels = None, np.zeros(num, dtype=np.int64)
+    for i in range(num):
+        labels[i], feature = ref_generate_training_sample(
+            sample_factors, representation_function, batch_size, rs
+        )
+        if points is None:
+            points = np.zeros((num, feature.shape[0]))
+        points[i, :] = feature
+    return points, labels
+
+
+def ref_beta_vae_score(batch_size=64, num_train=10000, num_eval=5000, seed=0):
+    """`compute_beta_vae_sklearn` on the identity data with the identity representation."""
+    rs = np.random.RandomState(seed)
+    x, y = ref_generate_training_batch(
+        ref_identity_factors, lambda f: f.astype(np.float64), batch_size, num_train, rs
+    )
+    model = LogisticRegression(random_state=rs).fit(x, y)
+    x_eval, y_eval = ref_generate_training_batch(
+        ref_identity_factors, lambda f: f.astype(np.float64), batch_size, num_eval, rs
+    )
+    return {
+        "train_accuracy": np.mean(model.predict(x) == y),
+        "eval_accuracy": np.mean(model.predict(x_eval) == y_eval),
+    }
+
+
+def test_sampler_agrees_with_the_reference_loop_in_distribution():
+    """Batch 1 (a feature is |u − v| of one pair, 0 with probability 1/5 for a free factor, so
+    accuracies are well below 1), 4,000 points from each sampler: the fixed factor's feature is
+    exactly 0; per label, the mean feature vectors agree within 0.2 (≈ 4 standard errors of the
+    difference); over all free coordinates both match E|u − v| = 1.6 and P(u = v) = 0.2 for u, v
+    uniform on 0..4 within 0.05 (≈ 4 standard errors); sklearn's held-out accuracy on each
+    feature set agrees within 0.05 (≈ 4 binomial standard errors)."""
+    n, batch = 4000, 1
+    reference = ref_generate_training_batch(
+        ref_identity_factors, lambda f: f.astype(np.float64), batch, n, np.random.RandomState(0)
+    )
+    ours = beta_vae_features(
+        IdentityData(), identity_representation, jax.random.PRNGKey(0), n, batch
+    )
+    accuracies = []
+    for x, y in (reference, ours):
+        x, y = np.asarray(x, np.float64), np.asarray(y)
+        np.testing.assert_array_equal(x[np.arange(n), y], 0.0)
+        free = x[np.arange(4)[None, :] != y[:, None]]
+        assert abs(free.mean() - 1.6) < 0.05 and abs(np.mean(free == 0) - 0.2) < 0.05
+        model = LogisticRegression(random_state=0).fit(x[: n // 2], y[: n // 2])
+        accuracies.append(np.mean(model.predict(x[n // 2 :]) == y[n // 2 :]))
+    for k in range(4):
+        np.testing.assert_allclose(
+            np.asarray(ours[0])[np.asarray(ours[1]) == k].mean(axis=0),
+            reference[0][reference[1] == k].mean(axis=0),
+            atol=0.2,
+        )
+    print(
+        f"beta_vae batch 1 accuracy: reference loop {accuracies[0]:.4f}, ours {accuracies[1]:.4f}"
+    )
+    assert 0.5 < accuracies[0] < 0.9
+    assert abs(accuracies[0] - accuracies[1]) <= 0.05
+
 
 def test_features_are_mean_absolute_differences_with_the_fixed_factor_zero():
     x, y = beta_vae_features(IdentityData(), identity_representation, jax.random.PRNGKey(0), 70, 64)

@@ -1,5 +1,7 @@
 """The JAX estimators against sklearn's, fitted to convergence on the same data."""
 
+import functools
+
 import jax
 import numpy as np
 import pytest
@@ -42,6 +44,35 @@ def test_logistic_regression_warm_starts_reach_the_same_optimum():
     for params in (coarse, far):
         proba = estimators.logistic_regression_proba(params, x)
         np.testing.assert_allclose(proba, sk, atol=2e-4)
+
+
+def test_line_search_objective_change_is_exact_at_large_n():
+    """Newton's line search at N = 20,000, 40 classes: the objective Σ_n CE_n (~10⁵ here)
+    resolves only ~10⁻² in float32, so comparing two float32 objectives saw "no decrease" too
+    soon (at t = 10⁻⁷ their difference is 0.0, the change −5·10⁻⁶). The summed per-sample
+    change CE(z + tδ) − CE(z) matches the float64 difference of the objectives within 10⁻³ of
+    the change, for steps t from 10⁻⁷ to 30 (where e^δ overflows float32)."""
+    rng = np.random.default_rng(0)
+    n, c = 20_000, 40
+    z = (2.0 * rng.normal(size=(n, c))).astype(np.float32)
+    direction = rng.normal(size=(n, c)).astype(np.float32)
+    y = rng.integers(0, c, n)
+    one_hot = np.eye(c, dtype=np.float32)[y]
+
+    def objective64(logits):
+        logits = logits.astype(np.float64)
+        top = logits.max(axis=1)
+        lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+        return np.sum(lse - logits[np.arange(n), y])
+
+    p, log_p = jax.nn.softmax(z), jax.nn.log_softmax(z)
+    for t in (1e-7, 1e-3, 1.0, 30.0):
+        delta = (np.float32(t) * direction).astype(np.float32)
+        expected = objective64(z + delta.astype(np.float64)) - objective64(z)
+        got = np.sum(
+            np.asarray(estimators._cross_entropy_change(p, log_p, delta, one_hot), np.float64)
+        )
+        assert abs(got - expected) <= 1e-3 * abs(expected), (t, got, expected)
 
 
 @pytest.mark.parametrize(("num_classes", "ties"), [(2, False), (3, False), (5, True)])
@@ -118,3 +149,71 @@ def test_entropy_gain_is_the_decrease_of_weighted_entropy():
     gain = np.asarray(estimators._entropy_gain(left, right))
     np.testing.assert_allclose(gain[valid], expected[valid], atol=2e-5)
     assert np.all(gain[~valid] == -np.inf)
+
+
+def _weighted_entropy_decrease(node, sample_bins, labels, width, num_bins, num_classes):
+    """numpy: W·H(parent) − W·H(left) − W·H(right) for every (node, candidate, bin ≤ t) split,
+    −inf where a side is empty: `-> [width, k, num_bins]`."""
+
+    def weighted_entropy(counts):
+        total = counts.sum()
+        p = counts[counts > 0] / total
+        return -total * np.sum(p * np.log(p))
+
+    k = sample_bins.shape[1]
+    gain = np.full((width, k, num_bins), -np.inf)
+    for w in range(width):
+        for j in range(k):
+            at = node == w
+            for t in range(num_bins):
+                left = at & (sample_bins[:, j] <= t)
+                right = at & (sample_bins[:, j] > t)
+                if left.any() and right.any():
+                    counts = [
+                        np.bincount(labels[m], minlength=num_classes) for m in (at, left, right)
+                    ]
+                    gain[w, j, t] = (
+                        weighted_entropy(counts[0])
+                        - weighted_entropy(counts[1])
+                        - weighted_entropy(counts[2])
+                    )
+    return gain
+
+
+@pytest.mark.parametrize("width", [4, 64])  # a dense class histogram, then the sort
+def test_entropy_level_gain_is_the_decrease_of_weighted_entropy(width):
+    rng = np.random.default_rng(4)
+    n, k, num_bins, num_classes = 300, 2, 6, 5
+    node = rng.integers(0, min(width, 8), n).astype(np.int32)  # 8 nodes hold the samples
+    sample_bins = rng.integers(0, num_bins, (n, k)).astype(np.int32)
+    labels = rng.integers(0, num_classes, n).astype(np.int32)
+    assert (width * num_bins * (num_classes + 2) > 6 * n) == (width == 64)
+    level_gain = jax.jit(estimators.entropy_level_gain, static_argnums=(1, 2, 5))
+    gain = np.asarray(level_gain(labels, num_classes, num_bins, node, sample_bins, width))
+    expected = _weighted_entropy_decrease(node, sample_bins, labels, width, num_bins, num_classes)
+    np.testing.assert_array_equal(np.isfinite(gain), np.isfinite(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(gain[finite], expected[finite], atol=2e-4)
+
+
+def test_first_max_index_is_argmax_with_ties_and_infinities():
+    rng = np.random.default_rng(5)
+    z = rng.integers(0, 3, size=(200, 7)).astype(np.float32)  # many ties
+    z[:5] = -np.inf
+    z[5:10, 3] = np.inf
+    np.testing.assert_array_equal(estimators.first_max_index(z), np.argmax(z, axis=-1))
+
+
+def test_grow_tree_level_groups_give_the_same_tree():
+    rng = np.random.default_rng(6)
+    n, depth, num_bins, num_classes = 400, 2, 8, 4
+    bins = rng.integers(0, num_bins, (n, 6)).astype(np.int32)
+    labels = rng.integers(0, num_classes, n).astype(np.int32)
+    bins[:, 0] = np.minimum(labels * 2 + rng.integers(0, 2, n), num_bins - 1)  # informative
+    noise = jax.random.uniform(jax.random.PRNGKey(0), (2, 2**depth - 1, 6))
+    gain = functools.partial(estimators.entropy_level_gain, labels, num_classes, num_bins)
+    grow = functools.partial(estimators.grow_tree, bins, gain, depth, num_bins, noise, 2)
+    one_by_one, grouped = jax.jit(grow)(), jax.jit(functools.partial(grow, schedule=(2,)))()
+    for a, b in zip(jax.tree.leaves(one_by_one), jax.tree.leaves(grouped), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert float(one_by_one[1][0]) > 0  # it split on the informative feature

@@ -203,19 +203,3 @@ def test_bad_shapes_raise_one_line_user_error(codes_shape, factors_shape):
 def test_non_static_num_bins_raises_user_error():
     with pytest.raises(UserError):
         jax.jit(mig)(jnp.zeros((10, 2)), jnp.zeros((10, 1), jnp.int32), num_bins=20)
-
-
-def test_order_keys_sort_like_the_floats_and_invert_exactly():
-    rng = np.random.default_rng(0)
-    x = np.concatenate(
-        [
-            rng.normal(size=200) * 10.0 ** rng.integers(-30, 30, size=200),
-            [0.0, -0.0, np.inf, -np.inf],
-        ]
-    ).astype(np.float32)
-    keys = np.asarray(mig_module._order_keys(jnp.asarray(x)))
-    assert keys.dtype == np.int32
-    np.testing.assert_array_equal(np.sort(x), x[np.argsort(keys, kind="stable")])
-    for compare in (np.less, np.equal):  # pairwise, as the floats (−0 equal to 0)
-        np.testing.assert_array_equal(compare.outer(keys, keys), compare.outer(x, x))
-    np.testing.assert_array_equal(mig_module._from_order_keys(jnp.asarray(keys)), x)
