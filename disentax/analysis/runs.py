@@ -10,6 +10,7 @@ import numpy as np
 from scipy import stats
 
 from disentax import data
+from disentax.analysis.intervals import t_interval
 from disentax.analysis.mean_vs_sampled import mean_vs_sampled, truncate
 from disentax.errors import UserError
 from disentax.metrics import estimators
@@ -124,6 +125,42 @@ def summarise(rows: list[dict]) -> dict:
         ),
         "downstream_change_min": float(np.min(change)),
     }
+
+
+def summarise_by(rows: list[dict], key: str = "objective") -> dict[str, dict]:
+    """`summarise` of all rows ("all") and of the rows of each value of `key` (e.g. per
+    objective: the paper states its claims for every model type, so each must hold alone)."""
+    groups = {"all": rows}
+    for row in rows:
+        groups.setdefault(str(row[key]), []).append(row)
+    return {name: summarise(group) for name, group in groups.items()}
+
+
+def downstream_changes(
+    rows: list[dict], *, keys=("objective", "beta"), confidence: float = 0.95
+) -> list[dict]:
+    """Truncation's downstream change over seeds, per setting (the living rows sharing `keys`):
+    d = downstream/mean_truncated − downstream/mean per seed, reported as "change" and
+    "half_width" = `t_interval(d, confidence)` (NaN half-width with one seed), with "num_seeds"
+    and the mean "num_passive"; settings in first-appearance order."""
+    groups = {}
+    for row in rows:
+        if row["alive"]:
+            groups.setdefault(tuple(row[k] for k in keys), []).append(row)
+    out = []
+    for setting, group in groups.items():
+        d = [r["downstream/mean_truncated"] - r["downstream/mean"] for r in group]
+        mean, half = t_interval(d, confidence=confidence) if len(d) > 1 else (d[0], np.nan)
+        out.append(
+            {
+                **dict(zip(keys, setting, strict=True)),
+                "num_seeds": len(d),
+                "num_passive": float(np.mean([r["num_passive"] for r in group])),
+                "change": float(mean),
+                "half_width": float(half),
+            }
+        )
+    return out
 
 
 def _fixed_c_accuracies(codes, factors, test_codes, test_factors):

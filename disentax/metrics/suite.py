@@ -80,7 +80,27 @@ def flat_name(metric: str, key: str) -> str:
     return key if key == metric else f"{metric}/{key}"
 
 
-def score(
+def score(names, **inputs) -> dict[str, float]:
+    """`{flat_name(metric, key): value}` for every scalar result of the metrics in `names`, as
+    Python floats (matrices such as InfoMEC's `nmi` are left out: `outputs` keeps them).
+
+    Pass the inputs the chosen metrics need (`needs(names)` says which); a missing one is a
+    `UserError` naming the metric that wanted it.
+    """
+    return scalars(outputs(names, **inputs))
+
+
+def scalars(results: dict[str, dict]) -> dict[str, float]:
+    """`outputs`' results flattened: `{flat_name(metric, key): float}` for the scalar ones."""
+    return {
+        flat_name(name, k): float(np.asarray(v))
+        for name, out in results.items()
+        for k, v in out.items()
+        if np.ndim(v) == 0
+    }
+
+
+def outputs(
     names,
     *,
     codes=None,
@@ -91,14 +111,12 @@ def score(
     representation_fn: Callable | None = None,
     rng: jax.Array | None = None,
     num_bins: int = 20,
-) -> dict[str, float]:
-    """`{flat_name(metric, key): value}` for every scalar result of the metrics in `names`, as
-    Python floats (matrices such as InfoMEC's `nmi` are left out: call the metric for them).
-
-    Pass the inputs the chosen metrics need (`needs(names)` says which); a missing one is a
-    `UserError` naming the metric that wanted it.
-    """
-    results = {}
+) -> dict[str, dict]:
+    """`{metric: its full result}` for the metrics in `names` (inputs as `score`): the scalars
+    and the matrices, e.g. InfoMEC's "nmi" `[K, L]` and DCI's "importance" `[L, K]`, so that a
+    caller drawing them fits each metric once. An interventional metric draws its samples from
+    `fold_in(rng, number of scalar results before it)`."""
+    results, num_scalars = {}, 0
     for name in parse_names(names):
         metric = SUITE.get(name)
         kwargs = {"num_bins": num_bins} if metric.binned else {}
@@ -119,10 +137,9 @@ def score(
             out = metric.fn(codes, factors, test_codes, test_factors, **kwargs)
         else:
             _require(name, dataset=dataset, representation_fn=representation_fn, rng=rng)
-            out = metric.fn(dataset, representation_fn, jax.random.fold_in(rng, len(results)))
-        results.update(
-            {flat_name(name, k): float(np.asarray(v)) for k, v in out.items() if np.ndim(v) == 0}
-        )
+            out = metric.fn(dataset, representation_fn, jax.random.fold_in(rng, num_scalars))
+        results[name] = out
+        num_scalars += sum(np.ndim(v) == 0 for v in out.values())
     return results
 
 

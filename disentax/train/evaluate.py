@@ -71,6 +71,14 @@ def metric_scores(run: Run, params, key: jax.Array, names=None) -> dict[str, flo
     """`eval/<metric>` (mean representation) and `eval/sampled/<metric>` for the metrics `names`
     (default `eval.metrics`): sample metrics on `eval.num_samples` images, split metrics also on
     `eval.num_test_samples` held-out ones, interventional ones through the representation."""
+    return metric_results(run, params, key, names)[0]
+
+
+def metric_results(run: Run, params, key: jax.Array, names=None) -> tuple[dict, dict]:
+    """(`metric_scores`, the mean representation's full result per metric,
+    `{metric: suite.outputs(...)[metric]}`, whose matrices `pictures` draws), each metric fitted
+    once per representation (the second is empty when "mean" is not among
+    `eval.representations`)."""
     ev = run.config.eval
     names = suite.parse_names(names or ev.metrics)
     kinds = representation_kinds(run, params)
@@ -94,12 +102,14 @@ def metric_scores(run: Run, params, key: jax.Array, names=None) -> dict[str, flo
                 ),
                 rng=metric_key,
             )
-    results = {}
+    results, mean_outputs = {}, {}
     for kind in kinds:
         prefix = "eval/" if kind == "mean" else f"eval/{kind}/"
-        scores = suite.score(names, num_bins=ev.num_bins, **inputs[kind])
-        results.update({prefix + k: v for k, v in scores.items()})
-    return results
+        outputs = suite.outputs(names, num_bins=ev.num_bins, **inputs[kind])
+        results.update({prefix + k: v for k, v in suite.scalars(outputs).items()})
+        if kind == "mean":
+            mean_outputs = outputs
+    return results, mean_outputs
 
 
 def held_out_losses(run: Run, params, key: jax.Array, num_batches: int = 4) -> dict[str, float]:
@@ -130,17 +140,23 @@ def reconstruction_psnr(run: Run, params, key: jax.Array, num_batches: int = 4) 
 
 
 def pictures(
-    run: Run, params, key: jax.Array, workdir: pathlib.Path, names=None, writer=None, step=None
+    run: Run,
+    params,
+    key: jax.Array,
+    workdir: pathlib.Path,
+    metric_outputs: dict | None = None,
+    writer=None,
+    step=None,
 ) -> dict:
     """`viz.model_figures` on `eval.batch_size` images (the first `eval.num_images` shown;
-    traversals over ±`eval.traversal_range` in `eval.traversal_steps` steps) and, for the metrics
-    `names` (default `eval.metrics`), the heatmaps of the mean codes of `eval.num_samples` images:
-    InfoMEC's NMI ("nmi_heatmap") when infomec is among them, and each DCI variant's importance
-    matrix ("<dci name>_importance_heatmap", its classifiers tested on `eval.num_test_samples`
-    other images) when dci or dci_random_forest is; written to `workdir/figures/` and, with a
-    `writer`, to TensorBoard as `figures/<name>` at `step`. Returns the figures."""
+    traversals over ±`eval.traversal_range` in `eval.traversal_steps` steps) and the heatmaps of
+    the metrics already computed on the mean representation (`metric_results`' second value,
+    `{metric: its full result}`): InfoMEC's NMI ("nmi_heatmap") when infomec is among them, and
+    each DCI variant's importance matrix ("<dci name>_importance_heatmap") when dci or
+    dci_random_forest is; written to `workdir/figures/` and, with a `writer`, to TensorBoard as
+    `figures/<name>` at `step`. Returns the figures."""
     ev = run.config.eval
-    image_key, figure_key, code_key = jax.random.split(key, 3)
+    image_key, figure_key, _ = jax.random.split(key, 3)
     x, _ = data.sample(run.dataset, image_key, max(ev.batch_size, ev.num_images))
     figures = viz.model_figures(
         run.model,
@@ -151,20 +167,14 @@ def pictures(
         traversal_range=ev.traversal_range,
         traversal_steps=ev.traversal_steps,
     )
-    chosen = suite.parse_names(names or ev.metrics)
-    dci_names = [n for n in chosen if n in DCI_METRICS]
+    metric_outputs = metric_outputs or {}
     factor_names = list(run.dataset.factor_names)
-    if "infomec" in chosen or dci_names:
-        codes_by_kind, factors = representation(run, params, code_key, ev.num_samples)
-    if "infomec" in chosen:
-        figures["nmi_heatmap"] = viz.nmi_figure(codes_by_kind["mean"], factors, factor_names)
-    if dci_names:
-        test_key = jax.random.fold_in(code_key, 1)
-        test_by_kind, test_factors = representation(run, params, test_key, ev.num_test_samples)
-        for name in dci_names:
-            importance = suite.SUITE.get(name).fn(
-                codes_by_kind["mean"], factors, test_by_kind["mean"], test_factors
-            )["importance"]
+    if "infomec" in metric_outputs:
+        nmi = metric_outputs["infomec"]["nmi"]
+        figures["nmi_heatmap"] = viz.nmi_heatmap(nmi, factor_names)
+    for name in DCI_METRICS:
+        if name in metric_outputs:
+            importance = metric_outputs[name]["importance"]
             figures[f"{name}_importance_heatmap"] = viz.importance_heatmap(importance, factor_names)
     viz.write_figures(figures, workdir / FIGURES_DIR)
     if writer is not None:
@@ -196,8 +206,9 @@ def evaluate(
     results = {"step": int(state.step), **(train_metrics or {})}
     results.update({f"eval/{k}": v for k, v in held_out_losses(run, params, loss_key).items()})
     results["eval/psnr"] = reconstruction_psnr(run, params, loss_key)
-    results.update(metric_scores(run, params, jax.random.PRNGKey(EVAL_SEED), metric_names))
+    scores, outputs = metric_results(run, params, jax.random.PRNGKey(EVAL_SEED), metric_names)
+    results.update(scores)
     if jax.process_index() == 0:
-        pictures(run, params, picture_key, workdir, metric_names, writer, results["step"])
+        pictures(run, params, picture_key, workdir, outputs, writer, results["step"])
         (workdir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return results

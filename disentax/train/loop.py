@@ -15,7 +15,7 @@ from disentax import config as config_lib
 from disentax.errors import UserError
 from disentax.train.build import Run, build
 from disentax.train.checkpoint import Checkpointer
-from disentax.train.evaluate import evaluate, metric_scores, pictures
+from disentax.train.evaluate import evaluate, metric_results, pictures
 from disentax.train.state import TrainState
 from disentax.train.writer import ScalarWriter
 
@@ -220,9 +220,10 @@ def run_steps(
             every = config.eval.every_steps
             if every and (step + 1) % every == 0 and step + 1 < last:
                 key = jax.random.fold_in(run.keys.eval, step + 1)
-                writer.write(step + 1, metric_scores(run, state.params, key))
+                scores, outputs = metric_results(run, state.params, key)
+                writer.write(step + 1, scores)
                 if workdir is not None and jax.process_index() == 0:
-                    pictures(run, state.params, key, workdir, writer=writer, step=step + 1)
+                    pictures(run, state.params, key, workdir, outputs, writer, step + 1)
             bar.update(1)
             for hook in hooks:
                 hook(step + 1)

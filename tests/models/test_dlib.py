@@ -184,3 +184,14 @@ def test_fc_vae_contract_and_activations():
     want = (h @ p["decoder"]["d4"]["kernel"] + p["decoder"]["d4"]["bias"]).reshape(x.shape)
     np.testing.assert_allclose(aux["mu"], mu, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(logits, want, rtol=1e-5, atol=1e-5)
+
+
+def test_small_fc_vae_is_the_fc_vae_with_256_unit_layers():
+    model = MODELS.get("small_fc_vae")(num_latents=10)
+    x = jnp.zeros((2, 64, 64, 1))
+    shapes = jax.eval_shape(model.init, jax.random.PRNGKey(0), x)["params"]
+    assert count(shapes["encoder"]) == dense(64 * 64, 256) + dense(256, 256) + 2 * dense(256, 10)
+    assert count(shapes["decoder"]) == dense(10, 256) + 2 * dense(256, 256) + dense(256, 64 * 64)
+    logits, aux = jax.eval_shape(lambda p: model.apply({"params": p}, x), shapes)
+    assert logits.shape == x.shape
+    assert {k: v.shape for k, v in aux.items()} == {k: (2, 10) for k in ("z", "mu", "logvar")}

@@ -10,14 +10,14 @@ import pytest
 from PIL import Image
 from tensorboardX import SummaryWriter
 
-from disentax import cli
+from disentax import cli, metrics
 from disentax.errors import UserError
 from disentax.metrics import suite
 from disentax.train import restore_run
-from disentax.train.evaluate import pictures
+from disentax.train.evaluate import evaluate, pictures, representation_kinds
 from disentax.train.writer import ScalarWriter
 from disentax.viz.events import read_scalars
-from disentax.viz.heatmaps import importance_heatmap
+from disentax.viz.heatmaps import importance_heatmap, nmi_heatmap
 from disentax.viz.report import write_report
 from disentax.viz.sweep import plot_sweep
 
@@ -45,26 +45,31 @@ def test_run_leaves_figures_and_tensorboard_images(finished_run):
 def test_evaluation_draws_the_dci_importance_heatmap_to_figures_tensorboard_and_report(
     run_copy, monkeypatch
 ):
-    # DCI stands in with a known importance matrix (its GBT costs minutes to compile here): the
-    # evaluation must draw exactly what DCI returns on the mean codes of the eval samples.
+    # DCI stands in with known importance matrices (its GBT costs minutes to compile here): the
+    # evaluation fits it once per representation and draws exactly what it returned on the mean
+    # codes of the metric samples, without fitting it again for the picture.
     _, workdir = run_copy
     run, state = restore_run(workdir)
     ev, names = run.config.eval, list(run.dataset.factor_names)
     importance = np.arange(run.config.num_latents * len(names), dtype=float).reshape(-1, len(names))
     seen = []
     stand_in = lambda codes, factors, test_codes, test_factors: (
-        seen.append((codes.shape, factors.shape, test_codes.shape)) or {"importance": importance}
+        seen.append((codes.shape, factors.shape, test_codes.shape))
+        or {"importance": importance if len(seen) == 1 else importance[::-1]}  # mean, sampled
     )
     monkeypatch.setitem(suite.SUITE._entries, "dci", suite.SuiteMetric(stand_in, suite.SPLIT))
     writer = ScalarWriter(workdir)
-    figures = pictures(run, state.params, jax.random.PRNGKey(0), workdir, "mig,dci", writer, 12)
+    evaluate(run, state, workdir, metric_names="mig,dci", writer=writer)
     writer.close()
     latents = run.config.num_latents
-    assert seen == [
-        ((ev.num_samples, latents), (ev.num_samples, len(names)), (ev.num_test_samples, latents))
-    ]
+    shapes = (
+        (ev.num_samples, latents),
+        (ev.num_samples, len(names)),
+        (ev.num_test_samples, latents),
+    )
+    assert seen == [shapes] * len(representation_kinds(run, state.params)) == [shapes] * 2
     expected = importance_heatmap(importance, names)
-    np.testing.assert_array_equal(figures["dci_importance_heatmap"], expected)
+    assert not np.array_equal(expected, importance_heatmap(importance[::-1], names))
     drawn = np.asarray(
         Image.open(workdir / "figures" / "dci_importance_heatmap.png").convert("RGB")
     )
@@ -72,7 +77,23 @@ def test_evaluation_draws_the_dci_importance_heatmap_to_figures_tensorboard_and_
     raw = b"".join(p.read_bytes() for p in workdir.glob("events.out.tfevents.*"))
     assert b"figures/dci_importance_heatmap" in raw
     assert "](figures/dci_importance_heatmap.png)" in write_report(workdir)[0].read_text()
-    assert "nmi_heatmap" not in figures  # only for infomec
+    assert not (workdir / "figures" / "nmi_heatmap.png").exists()  # only for infomec
+
+
+def test_pictures_draw_the_nmi_matrix_they_are_handed_without_refitting(run_copy, monkeypatch):
+    _, workdir = run_copy
+    run, state = restore_run(workdir)
+    refit = lambda *args, **kwargs: pytest.fail("pictures refitted InfoMEC")
+    monkeypatch.setitem(suite.SUITE._entries, "infomec", suite.SuiteMetric(refit, suite.SAMPLE))
+    monkeypatch.setattr(metrics, "infomec", refit)
+    names = list(run.dataset.factor_names)
+    nmi = np.linspace(0.0, 1.0, len(names) * run.config.num_latents).reshape(len(names), -1)
+    outputs = {"infomec": {"infom": 0.5, "nmi": nmi}}
+    figures = pictures(run, state.params, jax.random.PRNGKey(0), workdir, outputs)
+    np.testing.assert_array_equal(figures["nmi_heatmap"], nmi_heatmap(nmi, names))
+    drawn = np.asarray(Image.open(workdir / "figures" / "nmi_heatmap.png").convert("RGB"))
+    np.testing.assert_array_equal(drawn, figures["nmi_heatmap"])
+    assert "dci_importance_heatmap" not in figures
 
 
 def test_run_report_has_every_section_in_markdown_and_html(run_copy):
