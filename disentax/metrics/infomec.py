@@ -11,7 +11,15 @@ from jax.scipy.special import digamma
 
 from disentax.errors import UserError
 from disentax.metrics import estimators
-from disentax.metrics.mig import _codes_and_factors, _entropy, _mutual_info, _tree_sum
+from disentax.metrics.mig import (
+    _as_labels,
+    _codes_and_factors,
+    _entropy,
+    _label_counts,
+    _mutual_info,
+    _tree_sum,
+)
+from disentax.metrics.ordering import order_keys
 
 
 def knn_mutual_info(codes, labels, *, n_neighbors: int = 3):
@@ -55,59 +63,85 @@ def _first_true(predicate, size, n):
     return lax.fori_loop(0, n.bit_length() + 1, step, bounds)[0]
 
 
-def _knn_mi(z, y, n_neighbors):
-    """k-NN MI of one code z [N] and one label column y [N] (see `knn_mutual_info`)."""
-    n = z.shape[0]
-    y_sorted, z_sorted = lax.sort((y, z), num_keys=2)  # grouped by label, ascending z
-    position = jnp.arange(n)
-    starts = jnp.concatenate([jnp.ones(1, bool), y_sorted[1:] != y_sorted[:-1]])
-    group = jnp.cumsum(starts) - 1
-    count = jax.ops.segment_sum(jnp.ones(n, jnp.int32), group, num_segments=n)[group]
-    first = jax.ops.segment_min(position, group, num_segments=n)[group]
-    k = jnp.minimum(n_neighbors, count - 1)
-
-    # The k-th nearest same-label neighbour: the distances to the j-th neighbour on the left and
-    # on the right (j = 1..n_neighbors, ∞ outside the group) each increase with j, so the k-th
-    # smallest of both is min over m of max(left_m, right_{k−m}) (left_0 = right_0 = −∞): no sort.
-    def distances(sign):
-        candidate = position[:, None] + sign * jnp.arange(1, n_neighbors + 1)
-        in_group = (candidate >= first[:, None]) & (candidate < (first + count)[:, None])
-        gap = jnp.abs(z_sorted[jnp.clip(candidate, 0, n - 1)] - z_sorted[:, None])
-        return jnp.concatenate(
-            [jnp.full((n, 1), -jnp.inf), jnp.where(in_group, gap, jnp.inf)], axis=1
-        )
-
-    left, right = distances(-1), distances(1)
-    take = k[:, None] - jnp.arange(n_neighbors + 1)  # neighbours taken on the right
-    pairs = jnp.maximum(left, jnp.take_along_axis(right, jnp.clip(take, 0, n_neighbors), axis=1))
-    radius = jnp.min(jnp.where(take >= 0, pairs, jnp.inf), axis=1)
-    radius = jnp.where(k > 0, jnp.nextafter(radius, jnp.zeros_like(radius)), 0.0)
-
-    kept = count > 1
-    values = jnp.sort(jnp.where(kept, z_sorted, jnp.inf))
-    above = _first_true(lambda j: values[j] - z_sorted > radius, n, n)
-    below = _first_true(lambda j: z_sorted - values[j] <= radius, n, n)
-    within = (above - below).astype(z.dtype)
-
-    num_kept = jnp.sum(kept)
-    weight = kept.astype(z.dtype)
-
-    def mean(x):
-        return _tree_sum(weight * x) / jnp.maximum(num_kept, 1)
-
-    mi = (
-        digamma(num_kept.astype(z.dtype))
-        + mean(digamma(jnp.maximum(k, 1).astype(z.dtype)))
-        - mean(digamma(count.astype(z.dtype)))
-        - mean(digamma(jnp.maximum(within, 1.0)))
-    )
-    return jnp.where(num_kept > 0, jnp.maximum(mi, 0.0), 0.0)
-
-
 @functools.partial(jax.jit, static_argnums=2)
 def _knn_mi_matrix(codes, labels, n_neighbors):
-    over_labels = jax.vmap(_knn_mi, in_axes=(None, 1, None))
-    return jax.vmap(over_labels, in_axes=(1, None, None))(codes, labels, n_neighbors)
+    """`knn_mutual_info` of checked inputs: `[N, L], [N, K] -> [L, K]`. Each latent is sorted
+    once and shared by all factors; each (latent, factor) pair then sorts one int32 key."""
+    n = codes.shape[0]
+    position = jnp.arange(n, dtype=jnp.int32)
+    keys = order_keys(codes.T) if codes.dtype == jnp.float32 else codes.T  # float64 under x64
+    _, order = lax.sort((keys, jnp.broadcast_to(position, keys.shape)), num_keys=1)
+    y, _ = _as_labels(labels, None)  # each label's first position in its sorted column
+    kept = _label_counts(y, n) > 1  # [N, K]: the samples whose label occurs more than once
+
+    def per_latent(z, order):
+        over_factors = jax.vmap(_knn_mi, in_axes=(None, 1, 1, None))
+        return over_factors(z[order], y[order], kept[order], n_neighbors)
+
+    return jax.vmap(per_latent, in_axes=(1, 0))(codes, order)
+
+
+def _pair_order(y, n):
+    """The positions 0..N−1 of an ascending code, regrouped by label `y [N]` in [0, N) with
+    ascending positions inside a group, and the label of each: `-> ([N], [N])` int32. One sort of
+    the packed key y·N + position where N² fits int32, else a sort by two keys."""
+    position = jnp.arange(n, dtype=jnp.int32)
+    if n * n <= np.iinfo(np.int32).max:
+        packed = jnp.sort(y * n + position)
+        return packed % n, packed // n
+    y_sorted, position = lax.sort((y, position), num_keys=2)
+    return position, y_sorted
+
+
+def _knn_mi(z, y, kept, n_neighbors):
+    """k-NN MI of one code `z [N]` in ascending order and the labels `y [N]` (in [0, N)) and
+    `kept [N]` of its samples (see `knn_mutual_info`)."""
+    n = z.shape[0]
+    index, y_grouped = _pair_order(y, n)
+    z_grouped = z[index]  # grouped by label, ascending z
+    position = jnp.arange(n)
+    boundary = y_grouped[1:] != y_grouped[:-1]
+    first = lax.cummax(jnp.where(jnp.concatenate([jnp.ones(1, bool), boundary]), position, 0))
+    last = lax.cummin(
+        jnp.where(jnp.concatenate([boundary, jnp.ones(1, bool)]), position, n - 1), reverse=True
+    )
+    count = last - first + 1
+    k = jnp.minimum(n_neighbors, count - 1)
+
+    # The k nearest same-label neighbours fill a window of k + 1 consecutive samples of the group
+    # around n: r is the smallest, over the windows [p − m, p − m + k] (m = 0..k) inside the
+    # group, of the larger distance to the window's two ends. No sort.
+    radius = jnp.full(n, jnp.inf, z.dtype)
+    for m in range(n_neighbors + 1):
+        start, end = position - m, position - m + k
+        inside = (m <= k) & (start >= first) & (end <= last)
+        gap = jnp.maximum(
+            z_grouped - z_grouped[jnp.maximum(start, 0)],
+            z_grouped[jnp.clip(end, 0, n - 1)] - z_grouped,
+        )
+        radius = jnp.minimum(radius, jnp.where(inside, gap, jnp.inf))
+    radius = jnp.where(k > 0, jnp.nextafter(radius, jnp.zeros_like(radius)), 0.0)
+
+    # m: the kept samples in the window [below, above) of the ascending z that |z' − z| ≤ r⁻ spans
+    kept_before = jnp.concatenate([jnp.zeros(1, jnp.int32), jnp.cumsum(kept, dtype=jnp.int32)])
+    bounds = _first_true(  # above: the first z' − z > r⁻; below: the first z − z' ≤ r⁻
+        lambda j: jnp.concatenate([z[j[:n]] - z_grouped > radius, z_grouped - z[j[n:]] <= radius]),
+        2 * n,
+        n,
+    )
+    above, below = bounds[:n], bounds[n:]
+    within = kept_before[above] - kept_before[below]
+
+    grouped_kept = count > 1
+    num_kept = jnp.sum(grouped_kept)
+    weight = grouped_kept.astype(z.dtype)
+    psi = digamma(jnp.arange(1, n + 1, dtype=z.dtype))  # ψ(1..N): every count is in 1..N
+
+    def mean_psi(m):
+        return _tree_sum(weight * psi[jnp.clip(m, 1, n) - 1]) / jnp.maximum(num_kept, 1)
+
+    mi = psi[jnp.maximum(num_kept, 1) - 1] + mean_psi(k) - mean_psi(count) - mean_psi(within)
+    return jnp.where(num_kept > 0, jnp.maximum(mi, 0.0), 0.0)
 
 
 def infomec(

@@ -8,7 +8,10 @@ against (tests/metrics), or a metric's own `mode="reference"` where it calls skl
 reference's settings. The BetaVAE score is timed as a whole metric (sampling included) on
 disentanglement_lib's IdentityObservationsData with the identity representation; its reference
 is disentanglement_lib's own sampler, one point (two batches of 64) per Python iteration, as
-transcribed in tests/metrics/test_beta_vae_score.py, then sklearn's LogisticRegression. UDR
+transcribed in tests/metrics/test_beta_vae_score.py, then sklearn's LogisticRegression. The
+FactorVAE score likewise: disentanglement_lib's loop, one vote (a batch of 64) per Python
+iteration after 10,000 points for the variances, then its majority-vote classifier, as
+transcribed in tests/metrics/test_factor_vae_score.py. UDR
 runs disentanglement_lib's 1,000 points for a population of 10 models.
 Then a population of 50 models (the same factors, codes with independent noise) is scored in
 one `jax.jit(jax.vmap(metric))` call and in 50 sequential calls. Medians of interleaved repeats,
@@ -32,6 +35,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests" / "
 
 from classifier_cases import IdentityData, identity_representation  # noqa: E402
 from test_beta_vae_score import ref_beta_vae_score  # noqa: E402
+from test_factor_vae_score import ref_factor_vae_score  # noqa: E402
 from test_infomec import ref_infoe, ref_infomc  # noqa: E402
 from test_irs import ref_irs  # noqa: E402
 from test_mig import ref_mig  # noqa: E402
@@ -127,6 +131,12 @@ def benchmarks(codes, factors, test_codes, test_factors):
                 IDENTITY_DATA, identity_representation, jax.random.PRNGKey(0)
             ),
             ref_beta_vae_score,
+        ),
+        "factor_vae_score": (
+            lambda c: metrics.factor_vae_score(
+                IDENTITY_DATA, identity_representation, jax.random.PRNGKey(0)
+            ),
+            ref_factor_vae_score,
         ),
     }
     split = {

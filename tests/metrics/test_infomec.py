@@ -11,6 +11,7 @@ from sklearn import feature_selection, linear_model, metrics, preprocessing
 
 from disentax.errors import UserError
 from disentax.metrics import infomec, knn_mutual_info
+from disentax.metrics.infomec import _pair_order
 
 N = 1000
 
@@ -155,6 +156,15 @@ def test_knn_mutual_info_matches_sklearn_with_rare_labels():
     ]
     got = knn_mutual_info(codes, factors, n_neighbors=3)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("n", [1000, 46_341])  # a packed int32 key; N² beyond int32: two keys
+def test_pair_order_groups_by_label_keeping_code_order(n):
+    y = np.random.default_rng(n).choice([0, 7, n // 2, n - 1], n).astype(np.int32)
+    index, labels = _pair_order(jax.numpy.asarray(y), n)
+    expected = np.lexsort((np.arange(n), y))
+    np.testing.assert_array_equal(index, expected)
+    np.testing.assert_array_equal(labels, y[expected])
 
 
 @pytest.mark.parametrize("discrete", [False, True])
