@@ -30,8 +30,8 @@ MODELS.register("dlib_fc_vae", FCVAE)
 MODELS.register(
     "tiny_fc_vae", functools.partial(FCVAE, encoder_features=(32, 32), decoder_features=(32,) * 3)
 )
-# Between the two: 256-unit layers, enough to separate active from passive variables on
-# dSprites in ~1,500 steps on a CPU (experiments/be_more_active/README.md).
+# Between the two: 256-unit layers. In be_more_active's small run (dSprites, 1,000 steps) 85 of
+# 300 variables stayed mixed; tiny_fc_vae kept 27–33 of 70 mixed (be_more_active README).
 MODELS.register(
     "small_fc_vae",
     functools.partial(FCVAE, encoder_features=(256, 256), decoder_features=(256,) * 3),
