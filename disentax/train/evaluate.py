@@ -75,10 +75,10 @@ def metric_scores(run: Run, params, key: jax.Array, names=None) -> dict[str, flo
 
 
 def metric_results(run: Run, params, key: jax.Array, names=None) -> tuple[dict, dict]:
-    """(`metric_scores`, the mean representation's full result per metric,
-    `{metric: suite.outputs(...)[metric]}`, whose matrices `pictures` draws), each metric fitted
-    once per representation (the second is empty when "mean" is not among
-    `eval.representations`)."""
+    """(`metric_scores`, `{metric: suite.outputs(...)[metric]}`: the full results whose matrices
+    `pictures` draws), each metric fitted once per representation. The full results are the mean
+    representation's, or the first configured kind's when "mean" is not among
+    `eval.representations`."""
     ev = run.config.eval
     names = suite.parse_names(names or ev.metrics)
     kinds = representation_kinds(run, params)
@@ -102,14 +102,15 @@ def metric_results(run: Run, params, key: jax.Array, names=None) -> tuple[dict, 
                 ),
                 rng=metric_key,
             )
-    results, mean_outputs = {}, {}
+    drawn = "mean" if "mean" in kinds else kinds[0]
+    results = {}
     for kind in kinds:
         prefix = "eval/" if kind == "mean" else f"eval/{kind}/"
         outputs = suite.outputs(names, num_bins=ev.num_bins, **inputs[kind])
         results.update({prefix + k: v for k, v in suite.scalars(outputs).items()})
-        if kind == "mean":
-            mean_outputs = outputs
-    return results, mean_outputs
+        if kind == drawn:
+            drawn_outputs = outputs
+    return results, drawn_outputs
 
 
 def held_out_losses(run: Run, params, key: jax.Array, num_batches: int = 4) -> dict[str, float]:
@@ -150,13 +151,13 @@ def pictures(
 ) -> dict:
     """`viz.model_figures` on `eval.batch_size` images (the first `eval.num_images` shown;
     traversals over ±`eval.traversal_range` in `eval.traversal_steps` steps) and the heatmaps of
-    the metrics already computed on the mean representation (`metric_results`' second value,
-    `{metric: its full result}`): InfoMEC's NMI ("nmi_heatmap") when infomec is among them, and
-    each DCI variant's importance matrix ("<dci name>_importance_heatmap") when dci or
-    dci_random_forest is; written to `workdir/figures/` and, with a `writer`, to TensorBoard as
-    `figures/<name>` at `step`. Returns the figures."""
+    the metrics already computed (`metric_results`' second value, `{metric: its full result}`, of
+    the mean representation when it is configured): InfoMEC's NMI ("nmi_heatmap") when infomec
+    is among them, and each DCI variant's importance matrix ("<dci name>_importance_heatmap")
+    when dci or dci_random_forest is; written to `workdir/figures/` and, with a `writer`, to
+    TensorBoard as `figures/<name>` at `step`. Returns the figures."""
     ev = run.config.eval
-    image_key, figure_key, _ = jax.random.split(key, 3)
+    image_key, figure_key = jax.random.split(key)
     x, _ = data.sample(run.dataset, image_key, max(ev.batch_size, ev.num_images))
     figures = viz.model_figures(
         run.model,

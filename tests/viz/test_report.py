@@ -80,6 +80,24 @@ def test_evaluation_draws_the_dci_importance_heatmap_to_figures_tensorboard_and_
     assert not (workdir / "figures" / "nmi_heatmap.png").exists()  # only for infomec
 
 
+def test_evaluation_without_the_mean_representation_draws_the_sampled_heatmap(
+    run_copy, monkeypatch
+):
+    # With eval.representations = "sampled" the importance heatmap is the sampled codes' DCI.
+    _, workdir = run_copy
+    run, state = restore_run(workdir)
+    run.config.eval.representations = "sampled"
+    names = list(run.dataset.factor_names)
+    importance = np.arange(run.config.num_latents * len(names), dtype=float).reshape(-1, len(names))
+    stand_in = lambda codes, factors, test_codes, test_factors: {"importance": importance}
+    monkeypatch.setitem(suite.SUITE._entries, "dci", suite.SuiteMetric(stand_in, suite.SPLIT))
+    evaluate(run, state, workdir, metric_names="dci")
+    drawn = np.asarray(
+        Image.open(workdir / "figures" / "dci_importance_heatmap.png").convert("RGB")
+    )
+    np.testing.assert_array_equal(drawn, importance_heatmap(importance, names))
+
+
 def test_pictures_draw_the_nmi_matrix_they_are_handed_without_refitting(run_copy, monkeypatch):
     _, workdir = run_copy
     run, state = restore_run(workdir)
