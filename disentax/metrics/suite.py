@@ -164,8 +164,9 @@ def score_population(
     """`score` for M models at once: `codes [M, N, L]` (and `test_codes [M, N', L]`) of the
     models on the same samples (`factors [N, K]`); each sample, codes and split metric is one
     `jax.vmap`-ed call over the models; interventional metrics take one representation function
-    per model in `representation_fns` and run per model. Returns one dict of scalar results per
-    model."""
+    per model in `representation_fns` and run per model, every model on the same key (as
+    disentanglement_lib evaluates every model with one seed), so row m equals `score` of model
+    m alone. Returns one dict of scalar results per model."""
     codes = jax.numpy.asarray(codes)
     if codes.ndim != 3:
         raise UserError(f"codes of a population must be [M, N, L], got shape {codes.shape}")
@@ -186,10 +187,8 @@ def score_population(
             )(codes, jax.numpy.asarray(test_codes))
         else:
             _require(name, dataset=dataset, representation_fns=representation_fns, rng=rng)
-            per_model = [
-                metric.fn(dataset, fn, jax.random.fold_in(rng, m))
-                for m, fn in enumerate(representation_fns)
-            ]
+            key = jax.random.fold_in(rng, len(results[0]))  # as `outputs` keys the metric
+            per_model = [metric.fn(dataset, fn, key) for fn in representation_fns]
             out = {k: np.stack([np.asarray(o[k]) for o in per_model]) for k in per_model[0]}
         for key, values in out.items():
             if np.ndim(values) != 1:  # a matrix per model (InfoMEC's nmi), not a score

@@ -1,5 +1,6 @@
 """The metric suite by name: flat keys, scalar results only, one-line errors, populations."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -40,6 +41,25 @@ def test_score_population_equals_per_model_scores():
         assert per_model.keys() == alone.keys()
         for key, value in alone.items():
             assert per_model[key] == pytest.approx(value, abs=1e-6)
+
+
+def test_score_population_scores_every_model_on_the_same_rng():
+    # Codes a + b and a - b share factors a and b, so the FactorVAE votes, and the score, depend
+    # on the key: the same model twice in a population gets the row it gets alone.
+    from classifier_cases import IdentityData
+
+    mixing = np.eye(4, dtype=np.float32)
+    mixing[:2, :2] = [[1.0, 1.0], [1.0, -1.0]]
+    mixed = lambda images: images.reshape(images.shape[0], -1) @ mixing
+    data, codes = IdentityData(), np.zeros((2, 1, 1), np.float32)
+    name = "factor_vae_score"
+    rows = suite.score_population(
+        name, codes=codes, dataset=data, representation_fns=[mixed, mixed], rng=jax.random.key(3)
+    )
+    alone = suite.score(name, dataset=data, representation_fn=mixed, rng=jax.random.key(3))
+    other = suite.score(name, dataset=data, representation_fn=mixed, rng=jax.random.key(4))
+    assert rows[0] == rows[1] == alone
+    assert other[f"{name}/train_accuracy"] != alone[f"{name}/train_accuracy"]  # the key matters
 
 
 @pytest.mark.parametrize(
