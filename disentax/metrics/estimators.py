@@ -1,6 +1,7 @@
 """Jittable classifiers for the classifier-based metrics: logistic regression, linear SVM, trees."""
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -515,14 +516,19 @@ def grow_tree(
     n, num_features = bins_NxF.shape
     k = num_features if feature_subset is None else feature_subset
 
+    # 1-D gathers from the flattened bins (sample n, feature f at rows[n] + f) cost less than
+    # take_along_axis on [N, F]
+    rows = jnp.arange(n)[:, None] * num_features
+    flat_bins = jnp.asarray(bins_NxF).reshape(-1)
+
     def level(d, node, importance, width):
         tie, subset = lax.dynamic_slice_in_dim(noise, jnp.left_shift(1, d) - 1, width, axis=1)
         if feature_subset is None:
             candidates = jnp.broadcast_to(jnp.arange(num_features), (width, num_features))
         else:
-            candidates = jnp.argsort(subset, axis=1)[:, :k]
+            candidates = _smallest(subset, k)
             tie = jnp.take_along_axis(tie, candidates, axis=1)
-        sample_bins = jnp.take_along_axis(bins_NxF, candidates[node], axis=1)  # [N, k]
+        sample_bins = flat_bins[rows + candidates[node]]  # [N, k]
         gain = level_gain(node, sample_bins, width)  # [W, k, B]
         best_bin = first_max_index(gain)
         best_gain = jnp.max(gain, axis=2)  # [W, k]
@@ -537,7 +543,7 @@ def grow_tree(
         importance = importance + jax.ops.segment_sum(
             jnp.where(split, gain_m, 0.0), feature, num_segments=num_features
         )
-        chosen = jnp.take_along_axis(sample_bins, choice[node][:, None], axis=1)[:, 0]
+        chosen = flat_bins[rows[:, 0] + feature[node]]
         return 2 * node + (chosen > threshold[node]), importance, feature, threshold
 
     node = jnp.zeros(n, jnp.int32)
@@ -569,6 +575,26 @@ def grow_tree(
     return (tuple(features), tuple(thresholds)), importance, node
 
 
+def _smallest(x_WxF, k: int):
+    """Indices of the k smallest entries of each row, in increasing order, ties to the lower
+    index: `jnp.argsort(x, stable=True)[:, :k]` by k passes of `first_max_index` (XLA:CPU's sort
+    of 512 rows of 10 took 0.3 ms, as long as the rest of a deep level's bookkeeping)."""
+    column = jnp.arange(x_WxF.shape[1])
+    chosen = []
+    for _ in range(k):
+        index = first_max_index(-x_WxF)
+        chosen.append(index)
+        x_WxF = jnp.where(column == index[:, None], jnp.inf, x_WxF)
+    return jnp.stack(chosen, axis=1)
+
+
+def _uniform(key, shape):
+    """`jax.random.uniform(key, shape)`, drawn flat and reshaped: the same values, and XLA:CPU
+    compiles it in a fraction of the time (measured: 0.3 s instead of 7 s for 2·10^6 values in
+    4 dimensions)."""
+    return jax.random.uniform(key, (math.prod(shape),)).reshape(shape)
+
+
 def tree_leaves(tree, bins_NxF):
     """Leaf index `[N]` of each binned sample in a `grow_tree` tree."""
     node = jnp.zeros(bins_NxF.shape[0], jnp.int32)
@@ -582,6 +608,16 @@ def _cumulative_over_bins(hist):
     """Σ_{b' ≤ b} along axis 2 by an associative scan (XLA:CPU's cumsum is quadratic, a
     triangular matmul costs B multiply-adds per entry)."""
     return lax.associative_scan(jnp.add, hist, axis=2)
+
+
+def _cumulative_counts(hist):
+    """Σ_{b' ≤ b} along axis 2 of integer-valued counts (exact below 2^24), as one matmul with a
+    triangular matrix: fewer operations to compile and run than `_cumulative_over_bins`."""
+    b = hist.shape[2]
+    below = jnp.triu(jnp.ones((b, b), jnp.float32))  # [b', b]: 1 where b' ≤ b
+    spec = "wkbc,bt->wktc" if hist.ndim == 4 else "wkb,bt->wkt"
+    summed = jnp.einsum(spec, hist.astype(jnp.float32), below, precision=lax.Precision.HIGHEST)
+    return summed.astype(hist.dtype)
 
 
 def squared_error_level_gain(stats_NxS, num_bins, node, sample_bins, width):
@@ -634,7 +670,7 @@ def entropy_level_gain(labels_N, num_classes, num_bins, node, sample_bins, width
         (index * num_classes + labels_N[:, None]).reshape(-1),
         num_segments=width * k * num_bins * num_classes,
     )
-    left = _cumulative_over_bins(hist.reshape(width, k, num_bins, num_classes))
+    left = _cumulative_counts(hist.reshape(width, k, num_bins, num_classes))
     return _entropy_gain(left, left[:, :, -1:, :] - left)
 
 
@@ -689,7 +725,7 @@ def _sorted_entropy_gain(labels_N, num_classes, num_bins, node, sample_bins, wid
     summed = _cumulative_over_bins(
         jax.ops.segment_sum(value, index, width * k * num_bins).reshape(shape)
     )
-    n_left = _cumulative_over_bins(
+    n_left = _cumulative_counts(
         jax.ops.segment_sum(jnp.ones_like(position), index, width * k * num_bins).reshape(shape)
     )
     total = n_left[:, :, -1:]
@@ -768,7 +804,7 @@ def fit_gbt(
         return raw + update.T, (tree, value, importance)
 
     raw = jnp.broadcast_to(raw0, (n, trees_per_stage))
-    noise = jax.random.uniform(key, (num_stages, trees_per_stage, 2, 2**depth - 1, x_NxF.shape[1]))
+    noise = _uniform(key, (num_stages, trees_per_stage, 2, 2**depth - 1, x_NxF.shape[1]))
     _, (trees, values, importances) = lax.scan(stage, raw, noise)
     relevant = jnp.sum(importances, axis=-1) > 0  # trees whose root split
     mean = jnp.sum(importances * relevant[..., None], axis=(0, 1)) / jnp.maximum(
@@ -840,7 +876,7 @@ def fit_random_forest(
 
     boot_key, noise_key = jax.random.split(key)
     draws = jax.random.randint(boot_key, (num_trees, n), 0, n)
-    noise = jax.random.uniform(noise_key, (num_trees, 2, 2**depth - 1, num_features))
+    noise = _uniform(noise_key, (num_trees, 2, 2**depth - 1, num_features))
 
     def one_tree(draws_and_noise):
         draws, noise = draws_and_noise

@@ -217,3 +217,25 @@ def test_grow_tree_level_groups_give_the_same_tree():
     for a, b in zip(jax.tree.leaves(one_by_one), jax.tree.leaves(grouped), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert float(one_by_one[1][0]) > 0  # it split on the informative feature
+
+
+def test_smallest_is_the_start_of_a_stable_argsort():
+    rng = np.random.default_rng(7)
+    x = np.round(rng.random((300, 10)), 1).astype(np.float32)  # many ties
+    expected = np.argsort(x, axis=1, kind="stable")[:, :3]
+    np.testing.assert_array_equal(estimators._smallest(x, 3), expected)
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 8, 5), (16, 2, 32)])
+def test_cumulative_counts_is_the_cumulative_sum_over_bins(shape):
+    hist = np.random.default_rng(8).integers(0, 3000, shape)
+    for dtype in (np.float32, np.int32):
+        counts = estimators._cumulative_counts(hist.astype(dtype))
+        assert counts.dtype == dtype
+        np.testing.assert_array_equal(counts, np.cumsum(hist, axis=2))
+
+
+def test_flat_uniform_draws_are_jax_random_uniform():
+    key = jax.random.PRNGKey(3)
+    shape = (3, 2, 7, 5)
+    np.testing.assert_array_equal(estimators._uniform(key, shape), jax.random.uniform(key, shape))
