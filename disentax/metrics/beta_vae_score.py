@@ -8,69 +8,87 @@ import numpy as np
 
 from disentax.errors import UserError
 from disentax.metrics import estimators
+from disentax.metrics.factor_vae_score import (
+    default_images_per_call,
+    encode_factors,
+    uniform_factors,
+)
 
-_CHUNK = 32  # points per representation call (64 · 32 · 2 images at the default batch size)
 
-
-def beta_vae_features(dataset, representation_fn, rng, num_points: int, batch_size: int):
+def beta_vae_features(
+    dataset,
+    representation_fn,
+    rng,
+    num_points: int,
+    batch_size: int,
+    images_per_call: int | None = None,
+):
     """`num_points` (features `[P, L]`, labels `[P]`) as disentanglement_lib's BetaVAE sampler.
 
     Per point: a factor k uniform over the K factors; two batches of `batch_size` factor vectors
-    drawn i.i.d. by `dataset.sample_factors`, with factor k of the second copied from the first;
-    feature = (1/B) Σ_b |r(x¹_b) − r(x²_b)|, label = k, r = `representation_fn` on
-    `dataset.observations_from_factors` images. Points are drawn `_CHUNK` at a time (key i of
-    `split(rng, ⌈P/_CHUNK⌉)` for chunk i): procedural datasets sample, render and encode all
-    chunks in one jitted `lax.map`; stored datasets render each chunk on the host between
-    jitted sampling and encoding.
+    drawn i.i.d. and exactly uniform by `factor_vae_score.uniform_factors` (one Threefry word per
+    group of factors, not `dataset.sample_factors`), with factor k of the second copied from the
+    first; feature = (1/B) Σ_b |r(x¹_b) − r(x²_b)|, label = k, r = `representation_fn` on
+    `dataset.observations_from_factors` images. Points are drawn Q = max(1, min(P,
+    ⌊`images_per_call`/(2B)⌋)) at a time (`images_per_call` None:
+    `default_images_per_call(dataset)`), both copies of a call's Q points (2·Q·B images) in one
+    representation call, call i from key i of `split(rng, ⌈P/Q⌉)`: procedural datasets sample,
+    render and encode all calls in one jitted `lax.map`; stored datasets render each call's
+    images on the host between jitted sampling and encoding.
     """
     from disentax.data import is_procedural
 
-    keys = jax.random.split(rng, -(-num_points // _CHUNK))
+    images_per_call = images_per_call or default_images_per_call(dataset)
+    per_call = max(1, min(num_points, images_per_call // (2 * batch_size)))
+    keys = jax.random.split(rng, -(-num_points // per_call))
     if is_procedural(dataset):
-        features, labels = _all_chunks(dataset, representation_fn, batch_size, keys)
+        features, labels = _procedural_features(
+            dataset, representation_fn, batch_size, per_call, keys
+        )
     else:
         encode = jax.jit(representation_fn)
-        chunks = []
+        sizes = tuple(dataset.factor_sizes)
+        calls = []
         for key in keys:
-            index, first, second, obs_keys = _chunk_factors(dataset, batch_size, key)
-            r1, r2 = (
-                encode(jnp.asarray(dataset.observations_from_factors(np.asarray(f), obs_key)))
-                for f, obs_key in zip((first, second), obs_keys, strict=True)
-            )
-            chunks.append((_mean_difference(r1, r2), index))
-        features, labels = (jnp.stack(parts) for parts in zip(*chunks, strict=True))
+            labels, factors, render_key = _point_factors(sizes, batch_size, per_call, key)
+            codes = encode_factors(dataset, encode, np.asarray(factors), render_key)
+            calls.append((_mean_difference(codes, batch_size), labels))
+        features, labels = (jnp.stack(parts) for parts in zip(*calls, strict=True))
     return features.reshape(-1, features.shape[-1])[:num_points], labels.reshape(-1)[:num_points]
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _chunk_factors(dataset, batch_size, key):
-    """One chunk's labels `[_CHUNK]`, factor vectors of both copies `[_CHUNK·B, K]` each, and
-    their two rendering keys."""
-    k = len(dataset.factor_sizes)
-    index_key, first_key, second_key, obs_key, obs_key2 = jax.random.split(key, 5)
-    index = jax.random.randint(index_key, (_CHUNK,), 0, k)
-    first = dataset.sample_factors(first_key, _CHUNK * batch_size).reshape(_CHUNK, batch_size, k)
-    second = dataset.sample_factors(second_key, _CHUNK * batch_size).reshape(_CHUNK, batch_size, k)
-    fixed = (jnp.arange(k) == index[:, None])[:, None, :]
-    second = jnp.where(fixed, first, second)
-    return index, first.reshape(-1, k), second.reshape(-1, k), (obs_key, obs_key2)
+def point_factors(factor_sizes: tuple[int, ...], batch_size: int, per_call: int, key):
+    """One call's labels `[Q]`, factor vectors `[2·Q·B, K]` (the first copies of its Q =
+    `per_call` points, then the second copies, B vectors per point) and rendering key."""
+    k = len(factor_sizes)
+    index_key, factor_key, render_key = jax.random.split(key, 3)
+    index = uniform_factors(index_key, (k,), per_call)[:, 0]
+    factors = uniform_factors(factor_key, factor_sizes, 2 * per_call * batch_size)
+    first, second = factors.reshape(2, per_call, batch_size, k)
+    second = jnp.where(jnp.arange(k) == index[:, None, None], first, second)
+    return index, jnp.concatenate([first, second]).reshape(-1, k), render_key
 
 
-@jax.jit
-def _mean_difference(r1, r2):
-    """(1/B) Σ_b |r1 − r2| per point: `[_CHUNK·B, L]` twice `-> [_CHUNK, L]`."""
-    return jnp.mean(jnp.abs(r1 - r2).reshape(_CHUNK, -1, r1.shape[-1]), axis=1)
+@functools.partial(jax.jit, static_argnums=1)
+def _mean_difference(codes, batch_size):
+    """(1/B) Σ_b |r(x¹_b) − r(x²_b)| per point: codes `[2·Q·B, L] -> [Q, L]`."""
+    codes = codes.reshape(2, -1, batch_size, codes.shape[-1])
+    return jnp.mean(jnp.abs(codes[0] - codes[1]), axis=1)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _all_chunks(dataset, representation_fn, batch_size, keys):
-    def chunk(key):
-        index, first, second, (obs_key, obs_key2) = _chunk_factors(dataset, batch_size, key)
-        r1 = representation_fn(dataset.observations_from_factors(first, obs_key))
-        r2 = representation_fn(dataset.observations_from_factors(second, obs_key2))
-        return _mean_difference(r1, r2), index
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _procedural_features(dataset, representation_fn, batch_size, per_call, keys):
+    sizes = tuple(dataset.factor_sizes)
 
-    return jax.lax.map(chunk, keys)
+    def call(key):
+        labels, factors, render_key = point_factors(sizes, batch_size, per_call, key)
+        codes = encode_factors(dataset, representation_fn, factors, render_key)
+        return _mean_difference(codes, batch_size), labels
+
+    return jax.lax.map(call, keys)
+
+
+_point_factors = jax.jit(point_factors, static_argnums=(0, 1, 2))
 
 
 def beta_vae_score(
@@ -82,6 +100,7 @@ def beta_vae_score(
     num_train: int = 10000,
     num_eval: int = 5000,
     mode: str = "jax",
+    images_per_call: int | None = None,
 ):
     """BetaVAE score: `-> {"train_accuracy", "eval_accuracy"}` (disentanglement_lib's sizes).
 
@@ -90,13 +109,15 @@ def beta_vae_score(
     `estimators.fit_logistic_regression` in `mode="jax"`, sklearn in `mode="reference"`) is fit on
     the training features, and each accuracy is the fraction of points whose fixed factor it
     predicts. `representation_fn(images [B, H, W, C]) -> codes [B, L]` must be jittable for
-    procedural datasets.
+    procedural datasets; `images_per_call` bounds the images per representation call (memory;
+    None: `default_images_per_call(dataset)`).
     """
     estimators.check_choice("mode", mode, ("jax", "reference"))
     for name, value in [
         ("batch_size", batch_size),
         ("num_train", num_train),
         ("num_eval", num_eval),
+        ("images_per_call", 1 if images_per_call is None else images_per_call),
     ]:
         if not isinstance(value, int) or value < 1:
             raise UserError(f"{name} must be a positive int, got {value!r}")
@@ -104,8 +125,15 @@ def beta_vae_score(
     if num_factors < 2:
         raise UserError(f"beta_vae_score needs at least 2 factors, got {num_factors}")
     train_key, eval_key = jax.random.split(rng)
-    x, y = beta_vae_features(dataset, representation_fn, train_key, num_train, batch_size)
-    x_eval, y_eval = beta_vae_features(dataset, representation_fn, eval_key, num_eval, batch_size)
+    sample = functools.partial(
+        beta_vae_features,
+        dataset,
+        representation_fn,
+        batch_size=batch_size,
+        images_per_call=images_per_call,
+    )
+    x, y = sample(train_key, num_train)
+    x_eval, y_eval = sample(eval_key, num_eval)
     if not bool(jnp.all(jnp.isfinite(x))) or not bool(jnp.all(jnp.isfinite(x_eval))):
         raise UserError("beta_vae_score: representation_fn returned NaN or Inf codes")
     if mode == "reference":

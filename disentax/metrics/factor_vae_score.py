@@ -1,8 +1,10 @@
 """FactorVAE score (Kim & Mnih 2018) as disentanglement_lib computes it: a majority vote."""
 
 import functools
+import math
 
 import jax
+import jax.extend.random
 import jax.numpy as jnp
 import numpy as np
 
@@ -20,7 +22,7 @@ def factor_vae_score(
     num_eval: int = 5000,
     num_variance_estimate: int = 10000,
     prune_threshold: float = 0.05,
-    images_per_call: int = 4096,
+    images_per_call: int | None = None,
 ):
     """FactorVAE score of `representation_fn(images [B, H, W, C]) -> codes [B, L]` on `dataset`.
 
@@ -28,7 +30,9 @@ def factor_vae_score(
     active dims A = {l : s_l ≥ `prune_threshold`} (0.05 as in disentanglement_lib's study gin).
     A vote draws a factor k uniformly, `batch_size` factor vectors sharing factor k's value, and
     votes (k, argmin_{l∈A} Var_batch(z_l) / s²_l) (local variance ddof = 1); V[k, l] counts the
-    votes of `num_train` draws. The classifier maps dim l to argmax_k V[k, l] and
+    votes of `num_train` draws. Factors come from `uniform_factors` (exactly uniform, one
+    Threefry word per group of factors; not `dataset.sample_factors`), the vote's index k
+    too. The classifier maps dim l to argmax_k V[k, l] and
     train_accuracy = Σ_l V[ĉ(l), l] / Σ V; eval_accuracy applies the same classifier to
     `num_eval` fresh votes. No active dim gives 0, 0, 0. Returns
     {"train_accuracy", "eval_accuracy", "num_active_dims"}; `num_active_dims` = |A| (the
@@ -36,14 +40,15 @@ def factor_vae_score(
 
     `rng` is a JAX key. Procedural datasets are sampled, rendered and encoded inside one jit
     (`representation_fn` must be jittable); stored datasets render on the host.
-    `images_per_call` bounds the images rendered per step of that loop (memory).
+    `images_per_call` bounds the images sampled, rendered and encoded per step of that loop
+    (memory; None: `default_images_per_call(dataset)`).
     """
     sizes = {
         "batch_size": (batch_size, 2),
         "num_train": (num_train, 1),
         "num_eval": (num_eval, 1),
         "num_variance_estimate": (num_variance_estimate, 2),
-        "images_per_call": (images_per_call, 1),
+        "images_per_call": (1 if images_per_call is None else images_per_call, 1),
     }
     for name, (value, least) in sizes.items():
         if not isinstance(value, int) or value < least:
@@ -51,6 +56,7 @@ def factor_vae_score(
     if not isinstance(prune_threshold, int | float) or prune_threshold < 0:
         raise UserError(f"prune_threshold must be a float >= 0, got {prune_threshold!r}")
     variance_key, train_key, eval_key = jax.random.split(rng, 3)
+    images_per_call = images_per_call or default_images_per_call(dataset)
     sampler = _Sampler(dataset, representation_fn, batch_size, images_per_call)
 
     global_var = sampler.variances(variance_key, num_variance_estimate)
@@ -82,13 +88,86 @@ def majority_vote_accuracy(train_votes, eval_votes):
     return accuracy(train_votes), accuracy(eval_votes)
 
 
+_PIXELS_PER_CALL = 1 << 20  # rendered values per representation call by default (4 MiB)
+_WORD_PRODUCT = 1 << 16  # largest product of factor sizes packed into one 32-bit word
+_BLOCK = 256  # factor vectors per block of words redrawn together after a rejection
+_REDRAW_BLOCKS = 8  # blocks redrawn per round
+
+
+def default_images_per_call(dataset) -> int:
+    """max(1, ⌊2^20 / (H·W·C)⌋) images per representation call: 256 of 64×64×1. Rendering more
+    at once leaves the cache (dsprites_procedural: about 1 µs per image in calls of 256–1,024
+    images, 10 µs in calls of 4,096)."""
+    return max(1, _PIXELS_PER_CALL // math.prod(dataset.observation_shape))
+
+
+def uniform_factors(key, factor_sizes: tuple[int, ...], n: int):
+    """n i.i.d. factor vectors, each factor exactly uniform on 0..size_k − 1: int32 `[n, K]`.
+
+    The factors are packed in groups of product P ≤ 2^16, one 32-bit Threefry word u per group
+    and vector (`jax.extend.random.threefry_2x32` over a counter, one hash per two words;
+    `jax.random.randint` spends two hashes per value). A word is accepted iff u < P·⌊2^32/P⌋, a
+    multiple of P, so v = u mod P is exactly uniform on 0..P − 1 and its mixed-radix digits
+    (last factor fastest) are independent and exactly uniform. A rejected word (probability
+    < P/2^32 ≤ 2^−16) is replaced by a fresh word: each round redraws the words of up to
+    `_REDRAW_BLOCKS` blocks of `_BLOCK` vectors that hold one, from `fold_in(key, round)`,
+    until none is left. Same key, same factors.
+    """
+    groups = _word_groups(factor_sizes)
+    products = [math.prod(factor_sizes[k] for k in group) for group in groups]
+    largest_accepted = jnp.asarray([2**32 - 1 - 2**32 % p for p in products], jnp.uint32)
+    num_blocks = -(-n // _BLOCK)
+
+    def draw(draw_key, num):
+        counter = jax.lax.iota(jnp.uint32, num * _BLOCK * len(groups))
+        words = jax.extend.random.threefry_2x32(jax.random.bits(draw_key, (2,)), counter)
+        return words.reshape(num, _BLOCK, len(groups))
+
+    def redraw(state):
+        attempt, words = state
+        rejected = jnp.any(words > largest_accepted, axis=(1, 2))
+        (blocks,) = jnp.nonzero(rejected, size=_REDRAW_BLOCKS, fill_value=num_blocks)
+        old = words.at[blocks].get(mode="fill", fill_value=0)
+        fresh = draw(jax.random.fold_in(key, attempt), _REDRAW_BLOCKS)
+        new = jnp.where(old > largest_accepted, fresh, old)
+        return attempt + 1, words.at[blocks].set(new, mode="drop")
+
+    def any_rejected(state):
+        return jnp.any(state[1] > largest_accepted)
+
+    _, words = jax.lax.while_loop(any_rejected, redraw, (jnp.uint32(1), draw(key, num_blocks)))
+    words = words.reshape(num_blocks * _BLOCK, len(groups))[:n]
+    columns = [None] * len(factor_sizes)
+    for g, (group, product) in enumerate(zip(groups, products, strict=True)):
+        v = words[:, g] % jnp.uint32(product)
+        for k in reversed(group):
+            quotient = v // jnp.uint32(factor_sizes[k])
+            columns[k] = v - quotient * jnp.uint32(factor_sizes[k])
+            v = quotient
+    return jnp.stack(columns, axis=1).astype(jnp.int32)
+
+
+def _word_groups(factor_sizes):
+    """Consecutive factor indices grouped so that each group's product of sizes is ≤ 2^16
+    (a larger factor alone)."""
+    groups, product = [[]], 1
+    for k, size in enumerate(factor_sizes):
+        if groups[-1] and product * size > _WORD_PRODUCT:
+            groups.append([])
+            product = 1
+        groups[-1].append(k)
+        product *= size
+    return groups
+
+
 def vote_factors(dataset, key, num_votes: int, batch_size: int):
-    """Factor index k `[V]` and factors `[V·B, K]`: per vote, B i.i.d. factor vectors whose factor
-    k is set to the first vector's value."""
+    """Factor index k `[V]` and factors `[V·B, K]`: per vote, B i.i.d. factor vectors
+    (`uniform_factors`) whose factor k is set to the first vector's value."""
     index_key, factor_key = jax.random.split(key)
-    num_factors = len(dataset.factor_sizes)
-    k = jax.random.randint(index_key, (num_votes,), 0, num_factors)
-    factors = dataset.sample_factors(factor_key, num_votes * batch_size)
+    sizes = tuple(dataset.factor_sizes)
+    num_factors = len(sizes)
+    k = uniform_factors(index_key, (num_factors,), num_votes)[:, 0]
+    factors = uniform_factors(factor_key, sizes, num_votes * batch_size)
     factors = factors.reshape(num_votes, batch_size, num_factors)
     chosen = jnp.arange(num_factors)[None, None, :] == k[:, None, None]
     factors = jnp.where(chosen, factors[:, :1, :], factors)
@@ -129,7 +208,8 @@ class _Sampler:
         self.votes_per_call = max(1, images_per_call // batch_size)
         self.images_per_call = self.votes_per_call * batch_size
         self.procedural = data.is_procedural(dataset)
-        self.num_factors = len(dataset.factor_sizes)
+        self.factor_sizes = tuple(dataset.factor_sizes)
+        self.num_factors = len(self.factor_sizes)
 
     def variances(self, key, n):
         """Var(z) (ddof = 1) over n i.i.d. samples, `[L]`."""
@@ -143,7 +223,7 @@ class _Sampler:
             codes = []
             for chunk_key in keys:
                 factor_key, nuisance_key = jax.random.split(chunk_key)
-                factors = np.asarray(self.dataset.sample_factors(factor_key, chunk))
+                factors = np.asarray(_uniform_factors(factor_key, self.factor_sizes, chunk))
                 codes.append(encode_factors(self.dataset, encode, factors, nuisance_key))
             codes = jnp.stack(codes)
         return jnp.var(codes.reshape(num_chunks * chunk, -1)[:n], axis=0, ddof=1)
@@ -178,7 +258,7 @@ def chunk_factors(dataset, batch_size, per_call, key, chunk, n):
 def _procedural_codes(dataset, representation_fn, keys, chunk):
     def step(_, key):
         factor_key, nuisance_key = jax.random.split(key)
-        factors = dataset.sample_factors(factor_key, chunk)
+        factors = uniform_factors(factor_key, tuple(dataset.factor_sizes), chunk)
         return None, encode_factors(dataset, representation_fn, factors, nuisance_key)
 
     return jax.lax.scan(step, None, keys)[1]
@@ -200,4 +280,5 @@ def _procedural_votes(dataset, representation_fn, batch_size, per_call, key, n, 
 
 
 _chunk_factors = jax.jit(chunk_factors, static_argnums=(0, 1, 2))
+_uniform_factors = jax.jit(uniform_factors, static_argnums=(1, 2))
 _votes_from_codes = jax.jit(votes_from_codes, static_argnums=4)

@@ -11,9 +11,20 @@ is disentanglement_lib's own sampler, one point (two batches of 64) per Python i
 transcribed in tests/metrics/test_beta_vae_score.py, then sklearn's LogisticRegression. The
 FactorVAE score likewise: disentanglement_lib's loop, one vote (a batch of 64) per Python
 iteration after 10,000 points for the variances, then its majority-vote classifier, as
-transcribed in tests/metrics/test_factor_vae_score.py. UDR
-runs disentanglement_lib's 1,000 points for a population of 10 models.
-Then a population of 50 models (the same factors, codes with independent noise) is scored in
+transcribed in tests/metrics/test_factor_vae_score.py. disentax draws factors exactly uniformly
+with one Threefry word per group of factors (`factor_vae_score.uniform_factors`) and samples,
+renders and encodes all points in one jitted `lax.map`. `beta_vae_score_network` and
+`factor_vae_score_network` measure what disentanglement_lib pays per representation call: the
+representation is the mean code of `tiny_fc_vae`'s encoder (4096 → 32 → 32 → 10, fixed random
+weights) on `dsprites_procedural` images (5 factors), at reduced sizes (BetaVAE 2,000 train /
+1,000 eval points, i.e. 384,000 images; FactorVAE 2,000 images for the variances and 2,000 /
+1,000 votes, i.e. 194,000 images). The reference side is the same transcribed loop, drawing
+factors with numpy `RandomState` and calling one jitted function that renders and encodes a
+batch of 64 images per call (disentanglement_lib renders by indexing its in-memory dataset and
+calls the TF-Hub module once per batch; the variances in one call on all their images);
+disentax samples, renders and encodes 256 images (`default_images_per_call`) per step of the
+`lax.map` inside its jit. UDR runs disentanglement_lib's 1,000 points for a population of 10
+models. Then a population of 50 models (the same factors, codes with independent noise) is scored in
 one `jax.jit(jax.vmap(metric))` call and in 50 sequential calls. Medians of interleaved repeats,
 in seconds; ratios > 1 favour disentax / the vmapped call. Ends with one JSON line (also
 written to --out).
@@ -44,7 +55,8 @@ from test_sap import ref_sap_continuous  # noqa: E402
 from test_udr import ref_udr  # noqa: E402
 from test_unsupervised import ref_unsupervised  # noqa: E402
 
-from disentax import metrics  # noqa: E402
+from disentax import data, metrics  # noqa: E402
+from disentax.models import MODELS  # noqa: E402
 
 FACTOR_SIZES = (3, 6, 40, 32, 32)
 NUM_CODES = 10
@@ -52,6 +64,40 @@ NUM_TRAIN, NUM_TEST = 10_000, 5_000
 UDR_POINTS, UDR_MODELS = 1_000, 10
 IDENTITY_DATA = IdentityData()  # one instance: the jitted sampler is cached per dataset
 ARRAY_METRICS = ("mig", "modularity", "irs", "unsupervised", "sap_continuous")
+NETWORK_DATA = data.get("dsprites_procedural")
+NETWORK_BETA_SIZES = {"num_train": 2_000, "num_eval": 1_000}
+NETWORK_FACTOR_SIZES = {"num_train": 2_000, "num_eval": 1_000, "num_variance_estimate": 2_000}
+ENCODER = MODELS.get("tiny_fc_vae")(num_latents=10)
+ENCODER_PARAMS = ENCODER.init(jax.random.PRNGKey(0), np.zeros((1, 64, 64, 1), np.float32))
+
+
+def network_representation(images):
+    """Mean codes `[B, 10]` of `tiny_fc_vae`'s encoder (fixed random weights) on images
+    `[B, 64, 64, 1]`."""
+    return ENCODER.apply(ENCODER_PARAMS, images, method="encode")[0]
+
+
+@jax.jit
+def _render_and_encode(factors):
+    return network_representation(NETWORK_DATA.observations_from_factors(factors))
+
+
+def ref_network_codes(factors):
+    """The reference's representation call: one batch of factors rendered and encoded, codes
+    back on the host as float64."""
+    return np.asarray(_render_and_encode(np.asarray(factors, np.int32)), np.float64)
+
+
+def ref_network_factors(num, random_state):
+    """disentanglement_lib's `sample_factors`: one `randint` per factor column."""
+    sizes = NETWORK_DATA.factor_sizes
+    return np.stack([random_state.randint(size, size=num) for size in sizes], axis=1)
+
+
+def warm_network_reference():
+    """Compiles the reference's render-and-encode call for its two batch shapes."""
+    for n in (64, NETWORK_FACTOR_SIZES["num_variance_estimate"]):
+        ref_network_codes(np.zeros((n, len(NETWORK_DATA.factor_sizes)), np.int32))
 
 
 def representation(factors, seed):
@@ -138,6 +184,28 @@ def benchmarks(codes, factors, test_codes, test_factors):
             ),
             ref_factor_vae_score,
         ),
+        "beta_vae_score_network": (
+            lambda c: metrics.beta_vae_score(
+                NETWORK_DATA, network_representation, jax.random.PRNGKey(0), **NETWORK_BETA_SIZES
+            ),
+            lambda: ref_beta_vae_score(
+                **NETWORK_BETA_SIZES,
+                sample_factors=ref_network_factors,
+                representation_function=ref_network_codes,
+                num_factors=len(NETWORK_DATA.factor_sizes),
+            ),
+        ),
+        "factor_vae_score_network": (
+            lambda c: metrics.factor_vae_score(
+                NETWORK_DATA, network_representation, jax.random.PRNGKey(0), **NETWORK_FACTOR_SIZES
+            ),
+            lambda: ref_factor_vae_score(
+                **NETWORK_FACTOR_SIZES,
+                sample_factors=ref_network_factors,
+                representation_function=ref_network_codes,
+                num_factors=len(NETWORK_DATA.factor_sizes),
+            ),
+        ),
     }
     split = {
         "sap_discrete": lambda c, mode: metrics.sap(
@@ -215,6 +283,8 @@ def main():
         "population": args.population,
         "metrics": {},
     }
+    if any(name.endswith("_network") for name in names):
+        warm_network_reference()
     print(
         f"{'metric':26s} {'disentax s':>11s} {'reference s':>12s} {'× faster':>9s}   "
         f"{'vmap s':>8s} {'loop s':>8s} {'× faster':>9s}"

@@ -24,8 +24,16 @@ def ref_identity_factors(num, random_state):
     return random_state.randint(5, size=(num, 4))
 
 
-def ref_generate_training_sample(sample_factors, representation_function, batch_size, rs):
-    index = rs.randint(4)
+def ref_identity_codes(factors):
+    """The identity representation of the identity data's observations (the factors)."""
+    return factors.astype(np.float64)
+
+
+def ref_generate_training_sample(
+    sample_factors, representation_function, batch_size, rs, num_factors=4
+):
+    """`representation_function` maps factors to codes (rendering included)."""
+    index = rs.randint(num_factors)
     factors1 = sample_factors(batch_size, rs)
     factors2 = sample_factors(batch_size, rs)
     factors2[:, index] = factors1[:, index]
@@ -34,12 +42,14 @@ def ref_generate_training_sample(sample_factors, representation_function, batch_
     return index, np.mean(np.abs(representation1 - representation2), axis=0)
 
 
-def ref_generate_training_batch(sample_factors, representation_function, batch_size, num, rs):
+def ref_generate_training_batch(
+    sample_factors, representation_function, batch_size, num, rs, num_factors=4
+):
     """One point at a time, as `_generate_training_batch`."""
     points, labels = None, np.zeros(num, dtype=np.int64)
     for i in range(num):
         labels[i], feature = ref_generate_training_sample(
-            sample_factors, representation_function, batch_size, rs
+            sample_factors, representation_function, batch_size, rs, num_factors
         )
         if points is None:
             points = np.zeros((num, feature.shape[0]))
@@ -47,16 +57,22 @@ def ref_generate_training_batch(sample_factors, representation_function, batch_s
     return points, labels
 
 
-def ref_beta_vae_score(batch_size=64, num_train=10000, num_eval=5000, seed=0):
-    """`compute_beta_vae_sklearn` on the identity data with the identity representation."""
+def ref_beta_vae_score(
+    batch_size=64,
+    num_train=10000,
+    num_eval=5000,
+    seed=0,
+    sample_factors=ref_identity_factors,
+    representation_function=ref_identity_codes,
+    num_factors=4,
+):
+    """`compute_beta_vae_sklearn` (by default on the identity data with the identity
+    representation)."""
     rs = np.random.RandomState(seed)
-    x, y = ref_generate_training_batch(
-        ref_identity_factors, lambda f: f.astype(np.float64), batch_size, num_train, rs
-    )
+    draw = (sample_factors, representation_function, batch_size)
+    x, y = ref_generate_training_batch(*draw, num_train, rs, num_factors)
     model = LogisticRegression(random_state=rs).fit(x, y)
-    x_eval, y_eval = ref_generate_training_batch(
-        ref_identity_factors, lambda f: f.astype(np.float64), batch_size, num_eval, rs
-    )
+    x_eval, y_eval = ref_generate_training_batch(*draw, num_eval, rs, num_factors)
     return {
         "train_accuracy": np.mean(model.predict(x) == y),
         "eval_accuracy": np.mean(model.predict(x_eval) == y_eval),
@@ -72,7 +88,7 @@ def test_sampler_agrees_with_the_reference_loop_in_distribution():
     feature set agrees within 0.05 (≈ 4 binomial standard errors)."""
     n, batch = 4000, 1
     reference = ref_generate_training_batch(
-        ref_identity_factors, lambda f: f.astype(np.float64), batch, n, np.random.RandomState(0)
+        ref_identity_factors, ref_identity_codes, batch, n, np.random.RandomState(0)
     )
     ours = beta_vae_features(
         IdentityData(), identity_representation, jax.random.PRNGKey(0), n, batch

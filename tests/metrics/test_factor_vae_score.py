@@ -8,13 +8,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from classifier_cases import IdentityData, identity_representation
-from test_beta_vae_score import ref_identity_factors
+from test_beta_vae_score import ref_identity_codes, ref_identity_factors
 
 from disentax import data
 from disentax.data.base import FactorGrid
 from disentax.errors import UserError
 from disentax.metrics import factor_vae_score
-from disentax.metrics.factor_vae_score import chunk_factors
+from disentax.metrics.factor_vae_score import chunk_factors, uniform_factors
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Readback(FactorGrid):
 DATASET = Readback()
 OPTIONS = dict(batch_size=16, num_train=300, num_eval=200, num_variance_estimate=1000)
 IMAGES_PER_CALL = 1600  # 100 votes per call for both splits
+draw_factors = jax.jit(uniform_factors, static_argnums=(1, 2))
+draw_chunk = jax.jit(chunk_factors, static_argnums=(0, 1, 2))
 
 
 def perfect(images):
@@ -89,9 +91,16 @@ def ref_accuracies(training_votes, eval_votes):
 
 
 def ref_generate_training_sample(
-    sample_factors, representation_function, batch_size, rs, global_variances, active_dims
+    sample_factors,
+    representation_function,
+    batch_size,
+    rs,
+    global_variances,
+    active_dims,
+    num_factors=4,
 ):
-    factor_index = rs.randint(4)  # ground_truth_data.num_factors of the identity data
+    """`representation_function` maps factors to codes (rendering included)."""
+    factor_index = rs.randint(num_factors)
     factors = sample_factors(batch_size, rs)
     factors[:, factor_index] = factors[0, factor_index]
     representations = representation_function(factors)
@@ -101,33 +110,41 @@ def ref_generate_training_sample(
 
 
 def ref_generate_training_batch(
-    sample_factors, representation_function, batch_size, num_points, rs, *variances
+    sample_factors, representation_function, batch_size, num_points, rs, *variances, num_factors=4
 ):
     """One vote per Python iteration, as `_generate_training_batch`."""
-    votes = np.zeros((4, variances[0].shape[0]), dtype=np.int64)
+    votes = np.zeros((num_factors, variances[0].shape[0]), dtype=np.int64)
     for _ in range(num_points):
         factor_index, argmin = ref_generate_training_sample(
-            sample_factors, representation_function, batch_size, rs, *variances
+            sample_factors, representation_function, batch_size, rs, *variances, num_factors
         )
         votes[factor_index, argmin] += 1
     return votes
 
 
 def ref_factor_vae_score(
-    batch_size=64, num_train=10000, num_eval=5000, num_variance_estimate=10000, seed=0
+    batch_size=64,
+    num_train=10000,
+    num_eval=5000,
+    num_variance_estimate=10000,
+    seed=0,
+    sample_factors=ref_identity_factors,
+    representation_function=ref_identity_codes,
+    num_factors=4,
 ):
-    """`compute_factor_vae` on the identity data with the identity representation (prune
-    threshold 0.05: every dim is active)."""
+    """`compute_factor_vae` with prune threshold 0.05 (by default on the identity data with the
+    identity representation: every dim is active); the variances come from one representation
+    call on all `num_variance_estimate` observations, as `_compute_variances`."""
     rs = np.random.RandomState(seed)
-    represent = lambda f: f.astype(np.float64)  # noqa: E731
-    codes = represent(ref_identity_factors(num_variance_estimate, rs))
+    codes = representation_function(sample_factors(num_variance_estimate, rs))
     global_variances = np.var(codes, axis=0, ddof=1)
     variances = global_variances, np.sqrt(global_variances) >= 0.05
+    draw = (sample_factors, representation_function, batch_size)
     training_votes = ref_generate_training_batch(
-        ref_identity_factors, represent, batch_size, num_train, rs, *variances
+        *draw, num_train, rs, *variances, num_factors=num_factors
     )
     eval_votes = ref_generate_training_batch(
-        ref_identity_factors, represent, batch_size, num_eval, rs, *variances
+        *draw, num_eval, rs, *variances, num_factors=num_factors
     )
     train_accuracy, eval_accuracy = ref_accuracies(training_votes, eval_votes)
     return {"train_accuracy": train_accuracy, "eval_accuracy": eval_accuracy}
@@ -137,14 +154,14 @@ def same_samples(fn, seed, batch_size, num_train, num_eval, num_variance_estimat
     """The samples `factor_vae_score` draws: codes for the variances and per-vote batches."""
     variance_key, train_key, eval_key = jax.random.split(jax.random.key(seed), 3)
     factor_key, nuisance_key = jax.random.split(jax.random.fold_in(variance_key, 0))
-    factors = DATASET.sample_factors(factor_key, num_variance_estimate)
+    factors = draw_factors(factor_key, DATASET.factor_sizes, num_variance_estimate)
     global_codes = np.asarray(fn(DATASET.observations_from_factors(factors, nuisance_key)))
     per_call = IMAGES_PER_CALL // batch_size
 
     def batches(key, n):
         out = []
         for chunk in range(-(-n // per_call)):
-            k, factors, nuisance_key, valid = chunk_factors(
+            k, factors, nuisance_key, valid = draw_chunk(
                 DATASET, batch_size, per_call, key, chunk, n
             )
             codes = np.asarray(fn(DATASET.observations_from_factors(factors, nuisance_key)))
@@ -158,8 +175,44 @@ def same_samples(fn, seed, batch_size, num_train, num_eval, num_variance_estimat
 # --- tests ---
 
 
+def chi_square_is_uniform(values, num_values):
+    """Pearson's χ² of the counts of `values` against uniform on 0..num_values − 1 is below its
+    mean + 6 standard deviations (dof + 6·√(2·dof))."""
+    counts = np.bincount(values, minlength=num_values)
+    expected = len(values) / num_values
+    dof = num_values - 1
+    return np.sum((counts - expected) ** 2 / expected) < dof + 6 * np.sqrt(2 * dof)
+
+
+def test_uniform_factors_are_uniform_independent_and_deterministic():
+    """dSprites' sizes (1, 3, 6, 40, 32, 32) as int32 `[n, 6]` in range: each factor, a pair
+    packed in one word (scale, orientation) and a pair across words (orientation, pos_y) pass a
+    χ² test of uniformity over 200,000 draws; the same key gives the same draw."""
+    sizes, n = (1, 3, 6, 40, 32, 32), 200_000
+    factors = np.asarray(draw_factors(jax.random.key(0), sizes, n))
+    assert factors.dtype == np.int32 and factors.shape == (n, 6)
+    assert np.all(factors >= 0) and np.all(factors < np.array(sizes))
+    for k, size in enumerate(sizes[1:], start=1):
+        assert chi_square_is_uniform(factors[:, k], size)
+    assert chi_square_is_uniform(factors[:, 2] * 40 + factors[:, 3], 6 * 40)
+    assert chi_square_is_uniform(factors[:, 3] * 32 + factors[:, 5], 40 * 32)
+    np.testing.assert_array_equal(draw_factors(jax.random.key(0), sizes, n), factors)
+    assert not np.array_equal(draw_factors(jax.random.key(1), sizes, n), factors)
+
+
+def test_uniform_factors_reject_the_words_that_would_bias_the_modulus():
+    """One factor of P = 1.5·10⁹ + 1 values: u mod P over all 2³² words u would give the values
+    below 2³² − 2P ≈ 1.29·10⁹ three preimages and the rest two (P(v < P/2) = 3P/2³³ ≈ 0.524);
+    rejecting u ≥ 2P (about 30 % of the words, redrawn) makes P(v < P/2) = 1/2, here within
+    0.01 (4 standard errors) over 40,000 draws (without the rejection: 0.5216)."""
+    size = 1_500_000_001
+    values = np.asarray(draw_factors(jax.random.key(0), (size,), 40_000))[:, 0]
+    assert values.min() >= 0 and values.max() < size
+    assert abs(np.mean(values < size // 2) - 0.5) < 0.01
+
+
 def test_votes_fix_one_factor_per_batch():
-    k, factors, _, valid = chunk_factors(DATASET, 16, 100, jax.random.key(3), 1, 150)
+    k, factors, _, valid = draw_chunk(DATASET, 16, 100, jax.random.key(3), 1, 150)
     factors = np.asarray(factors).reshape(100, 16, 3)
     for v in range(100):
         assert np.all(factors[v, :, k[v]] == factors[v, 0, k[v]])
