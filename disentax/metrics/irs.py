@@ -7,8 +7,17 @@ import jax.numpy as jnp
 from jax import lax
 
 from disentax.errors import UserError
-from disentax.metrics.mig import _codes_and_factors, _per_member, _tree_sum, histogram_discretize
-from disentax.metrics.ordering import from_order_keys, order_keys
+from disentax.metrics.mig import (
+    _codes_and_factors,
+    _computed_once,
+    _per_member,
+    _tree_sum,
+    histogram_discretize,
+)
+
+# Radix selection reads keys in digits of this many bits: a histogram of 2**_DIGIT_BITS buckets
+# per cell and code for each digit.
+_DIGIT_BITS = 8
 
 
 def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20):
@@ -35,36 +44,28 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20):
     return _irs(codes, histogram_discretize(factors, num_bins), float(diff_quantile), num_bins)
 
 
-# Largest (bin, rank) sort key packed into one int32; beyond it the sort takes a key pair.
-_INT32_KEYS = 2**31 - 1
-
-
 @functools.partial(jax.jit, static_argnums=(2, 3))
 def _irs(codes, binned, q, num_bins):
     return _per_member(_irs_body, q, num_bins)(codes, binned)
 
 
 def _irs_body(codes, binned, q, num_bins):
-    n = codes.shape[0]
-    hot = (binned.T[:, None, :] == jnp.arange(1, num_bins + 1)[None, :, None]).astype(codes.dtype)
-    count = _tree_sum(hot)  # [K, B]: bin b + 1 of factor k holds count[k, b] samples
-    cond_mean = _tree_sum(hot * codes.T[:, None, None, :]) / jnp.maximum(count, 1.0)  # [L, K, B]
+    n, num_factors = binned.shape
+    # cell[n, k]: the bin of g̃_k holding sample n, numbered across factors, in [0, K·B)
+    cell = binned - 1 + num_bins * jnp.arange(num_factors)
+    count = jnp.bincount(cell.ravel(), length=num_factors * num_bins)
+    cond_mean = _cell_means(codes, cell, count)  # [K·B, L]
+    # |z − E[z | bin]| per sample, factor and code, computed once for the passes that read it
+    deviation = _computed_once(lambda c, m: jnp.abs(c[:, None, :] - m[cell]), codes, cond_mean)
 
-    # Per code and factor, the samples grouped by bin and ascending in z within each bin.
-    z, start = _grouped_by_bin(codes, binned - 1, num_bins), jnp.cumsum(count, axis=1) - count
-    start, count = start.astype(jnp.int32)[None], count.astype(jnp.int32)[None]  # [1, K, B]
-    # |z − E[z | bin]| falls, then rises along a bin: the q-quantile's order statistics merge
-    # the part below the mean (read backwards) with the part above it.
-    below = _count_below(z, start, start + count, cond_mean) - start
     position = q * jnp.maximum(count - 1.0, 0.0)
     lower = jnp.floor(position)
-    frac = position - lower
-    upper = jnp.minimum(lower + 1.0, jnp.maximum(count - 1.0, 0.0))
-    a = _merged_order_statistic(z, start, below, count, cond_mean, lower.astype(jnp.int32))
-    b = _merged_order_statistic(z, start, below, count, cond_mean, upper.astype(jnp.int32))
+    a, b = _order_statistics(deviation, cell, lower.astype(jnp.int32))
+    frac = (position - lower)[:, None]
     quantile = jnp.where(frac >= 0.5, b - (b - a) * (1.0 - frac), a + (b - a) * frac)
-    occupied = count > 0
-    cum = _tree_sum(jnp.where(occupied, quantile, 0.0)) / jnp.sum(occupied, axis=-1)  # [L, K]
+    occupied = (count > 0).reshape(num_factors, num_bins)
+    quantile = jnp.where(occupied[..., None], quantile.reshape(num_factors, num_bins, -1), 0.0)
+    cum = _tree_sum(quantile.transpose(2, 0, 1)) / jnp.sum(occupied, axis=-1)  # [L, K]
 
     centred = jnp.abs(codes - _tree_sum(codes.T)[None, :] / n)
     max_dev = jnp.max(centred, axis=0)  # [L]
@@ -77,68 +78,72 @@ def _irs_body(codes, binned, q, num_bins):
     return {"irs": value, "num_active_dims": jnp.sum(active).astype(jnp.int32)}
 
 
-def _grouped_by_bin(codes, bins, num_bins):
-    """Each code's values sorted by (bin of factor k, value): `[N, L], [N, K] -> [L, K, N]`.
+def _cell_means(codes, cell, count):
+    """E[z | cell]: `codes [N, L], cell [N, K] in [0, C), count [C] -> [C, L]` (0 for empty
+    cells), in two passes: the sums' mean, corrected by the mean of the residuals about it."""
+    rows = jnp.broadcast_to(codes[:, None, :], cell.shape + codes.shape[1:]).reshape(
+        -1, codes.shape[1]
+    )
+    index = cell.ravel()
+    size = jnp.maximum(count, 1).astype(codes.dtype)[:, None]
+    rough = jax.ops.segment_sum(rows, index, count.shape[0]) / size
+    return rough + jax.ops.segment_sum(rows - rough[index], index, count.shape[0]) / size
 
-    Sorts int32 keys only (XLA:CPU sorts them many times faster than floats or key tuples): a
-    float's order-preserving integer image, then bin · N + the value's rank in its column.
+
+def _order_statistics(values, cell, rank):
+    """The rank-th and the (rank + 1)-th smallest (from 0; the latter clipped to the cell's last)
+    of non-negative `values [N, K, L]` over the samples of each cell, per code:
+    `cell [N, K] in [0, C), rank [C] -> ([C, L], [C, L])`.
+
+    Radix selection: the values' bit patterns, read as integers, order them, and are found a
+    digit at a time from the top; each digit comes from a histogram of the digit of the values
+    that share the digits found so far (a scatter-add, no sort). The (rank + 1)-th is the same
+    value where ties reach it, else the least value above (a scatter-min).
     """
-    n = codes.shape[0]
-    keys = order_keys(codes)
-    ordered = jnp.sort(keys, axis=0)
-    rank = jax.vmap(jnp.searchsorted, in_axes=1, out_axes=1)(ordered, keys)  # [N, L]
-    if num_bins * n - 1 <= _INT32_KEYS:  # the largest key
-        key = jnp.sort(bins.T[None, :, :] * n + rank.T[:, None, :], axis=-1)  # [L, K, N]
-        rank = key % n
-    else:
-        _, rank = lax.sort(jnp.broadcast_arrays(bins.T[None, :, :], rank.T[:, None, :]), num_keys=2)
-    values = from_order_keys(ordered).astype(codes.dtype).T  # [L, N], ascending
-    return jnp.take_along_axis(values[:, None, :], rank, axis=-1)
+    key_type = jnp.int32 if values.dtype.itemsize == 4 else jnp.int64
+    keys = lax.bitcast_convert_type(values, key_type)  # +0 and positive floats: order kept
+    width, radix = 8 * values.dtype.itemsize, 1 << _DIGIT_BITS
+    cells, num_codes = rank.shape[0], values.shape[-1]
+    slot = cell[..., None] * num_codes + jnp.arange(num_codes)  # [N, K, L] in [0, C·L)
+    size = cells * num_codes * radix  # histogram buckets; an index past them is dropped
+    prefix = jnp.zeros((cells, num_codes), key_type)
+    remaining = jnp.broadcast_to(rank[:, None], prefix.shape)
+    for shift in range(width - _DIGIT_BITS, -1, -_DIGIT_BITS):
+        bucket = slot * radix + ((keys >> shift) & (radix - 1)).astype(slot.dtype)
+        if shift + _DIGIT_BITS < width:
+            found = prefix[cell] >> (shift + _DIGIT_BITS)
+            bucket = jnp.where(keys >> (shift + _DIGIT_BITS) == found, bucket, size)
+        hist = jnp.zeros(size, jnp.int32).at[bucket].add(1, mode="drop")
+        digit, before, equal = _locate(hist.reshape(cells, num_codes, radix), remaining)
+        remaining = remaining - before
+        prefix = prefix | (digit.astype(key_type) << shift)
+    at_most = rank[:, None] - remaining + equal  # values ≤ the rank-th
+    sentinel = jnp.iinfo(key_type).max
+    above = jnp.where(keys > prefix[cell], slot, cells * num_codes)
+    least_above = jnp.full(cells * num_codes, sentinel).at[above].min(keys, mode="drop")
+    least_above = least_above.reshape(cells, num_codes)
+    upper = jnp.where(
+        (at_most > rank[:, None] + 1) | (least_above == sentinel), prefix, least_above
+    )
+    as_values = functools.partial(lax.bitcast_convert_type, new_dtype=values.dtype)
+    return as_values(prefix), as_values(upper)
 
 
-def _at(z, index):
-    """z[l, k, index[l, k, b]] for `z [L, K, N]`, `index [L, K, B]` (clipped into range)."""
-    return jnp.take_along_axis(z, jnp.clip(index, 0, z.shape[-1] - 1), axis=-1)
+def _locate(hist, rank):
+    """The bucket of each histogram `hist [..., R]` (R a square, ≥ 4) holding its rank-th counted
+    item (from 0), the count before that bucket and the bucket's count: `rank [...] -> 3 × [...]`
+    (the last bucket when rank is past the total). Cumulative counts in two levels of √R."""
+    side = round(hist.shape[-1] ** 0.5)
+    blocks = hist.reshape(hist.shape[:-1] + (side, side))
 
+    def first_past(counts, base):  # the first position whose cumulative count exceeds rank
+        end = jnp.cumsum(counts, axis=-1) + base[..., None]
+        at = jnp.minimum(jnp.sum(end <= rank[..., None], axis=-1), side - 1)
+        start = jnp.take_along_axis(end - counts, at[..., None], axis=-1)[..., 0]
+        return at, start
 
-def _count_below(z, lo, hi, threshold):
-    """The first position in [lo, hi) of each ascending run of z whose value is ≥ threshold
-    (hi if none), by binary search: `[L, K, N]; [.., K, B] ints; [L, K, B] -> [L, K, B]`."""
-
-    def halve(_, bounds):
-        lo, hi = bounds
-        mid = (lo + hi) // 2
-        right = (mid < hi) & (_at(z, mid) < threshold)
-        return jnp.where(right, mid + 1, lo), jnp.where(right, hi, mid)
-
-    bounds = tuple(jnp.broadcast_arrays(lo, hi, threshold)[:2])
-    return lax.fori_loop(0, z.shape[-1].bit_length(), halve, bounds)[0]
-
-
-def _merged_order_statistic(z, start, below, count, centre, rank):
-    """The rank-th smallest (from 0) of |z − centre| over each run z[start : start + count]
-    (ascending; its first `below` values lie below centre): `-> [L, K, B]`.
-
-    The run's deviations are two ascending lists, d⁻_i = centre − z[start + below − 1 − i] and
-    d⁺_j = z[start + below + j] − centre; the answer takes i of the rank + 1 smallest from d⁻,
-    the smallest i in range with d⁻_i ≥ d⁺_{rank − i}, found by binary search.
-    """
-    above = count - below
-
-    def minus(i):  # d⁻_i, +inf past its end
-        value = centre - _at(z, start + below - 1 - i)
-        return jnp.where(i < below, value, jnp.inf)
-
-    def plus(j):  # d⁺_j, −inf before its start
-        value = _at(z, start + below + j) - centre
-        return jnp.where(j >= 0, value, -jnp.inf)
-
-    def halve(_, bounds):
-        lo, hi = bounds
-        mid = (lo + hi) // 2
-        right = (mid < hi) & (minus(mid) < plus(rank - mid))
-        return jnp.where(right, mid + 1, lo), jnp.where(right, hi, mid)
-
-    bounds = (jnp.maximum(0, rank + 1 - above), jnp.minimum(below, rank + 1))
-    lo, _ = lax.fori_loop(0, z.shape[-1].bit_length() + 1, halve, bounds)
-    return jnp.maximum(jnp.where(lo > 0, minus(lo - 1), -jnp.inf), plus(rank - lo))
+    block, start = first_past(jnp.sum(blocks, axis=-1), jnp.zeros_like(rank))
+    within = jnp.take_along_axis(blocks, block[..., None, None], axis=-2)[..., 0, :]
+    bucket, before = first_past(within, start)
+    equal = jnp.take_along_axis(within, bucket[..., None], axis=-1)[..., 0]
+    return block * side + bucket, before, equal

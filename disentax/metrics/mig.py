@@ -100,6 +100,16 @@ def _tree_sum(x):
     return x[..., 0]
 
 
+def _computed_once(fn, *args):
+    """`fn(*args)`, computed into buffers of its own. XLA:CPU fuses elementwise work into each
+    consumer, so a result that is gathered from, or read by several passes, is recomputed at
+    every read (`lax.optimization_barrier` does not prevent that fusion); the branches of a
+    conditional are not fused into their users. Both branches are `fn`: the predicate need only
+    be opaque to the compiler."""
+    probe = jax.tree.leaves(args)[0].ravel()[0]
+    return lax.cond(probe != 0, fn, fn, *args)
+
+
 def _label_space(labels):
     """Static size of the label space `_as_labels` maps `labels [N, C]` into, decided before
     tracing: for a concrete integer array whose columns each span at most N values, the next
@@ -138,30 +148,44 @@ def _as_labels(labels, space):
 def _label_counts(labels, size):
     """c(n): the number of samples sharing sample n's label, per column:
     `[N, C] int in [0, size) -> [N, C] float32`."""
-    index = labels + size * jnp.arange(labels.shape[1])
-    return _counts_at(labels.shape[1] * size)(index).astype(jnp.float32)
+    index, length = _column_labels(labels, size)
+    return _counts_at(length)(index).astype(jnp.float32)
+
+
+def _column_labels(labels, size):
+    """Labels `[N, C]` in [0, size) made distinct across columns: `-> ([N, C], C · size)`."""
+    return labels + size * jnp.arange(labels.shape[1]), labels.shape[1] * size
 
 
 @functools.cache
 def _counts_at(length):
-    """`index -> bincount(index, length)[index]` (int32, any shape, values in [0, length)), whose
+    """`index -> bincount(index, length)[index]` (int32, any shape, values in [0, length));
+    batched as `_bincount`."""
+    bincount = _bincount(length)
+    return lambda index: bincount(index)[index]
+
+
+@functools.cache
+def _bincount(length):
+    """`index -> bincount(index, length)` (int32, any shape, values in [0, length)), whose
     `vmap` folds the batch axis into the index: one flat bincount for all members (XLA:CPU runs
     a batched scatter many times slower), or one member after the other when that table would
     exceed `_TABLE_CELLS`."""
 
     @jax.custom_batching.custom_vmap
-    def counts_at(index):
-        return jnp.bincount(index.ravel(), length=length)[index]
+    def bincount(index):
+        return jnp.bincount(index.ravel(), length=length)
 
-    @counts_at.def_vmap
+    @bincount.def_vmap
     def _batched(axis_size, in_batched, index):
         del in_batched  # the only argument, so batched
         if axis_size * length > _TABLE_CELLS:
-            return lax.map(counts_at, index), True
+            return lax.map(bincount, index), True
         member = jnp.arange(axis_size, dtype=index.dtype).reshape((-1,) + (1,) * (index.ndim - 1))
-        return _counts_at(axis_size * length)(index + length * member), True
+        table = _bincount(axis_size * length)(index + length * member)
+        return table.reshape(axis_size, length), True
 
-    return counts_at
+    return bincount
 
 
 def _joint_counts(x, x_size, y, y_size):
@@ -170,13 +194,18 @@ def _joint_counts(x, x_size, y, y_size):
     pairs = x.shape[1]
     cells = pairs * x_size * y_size
     if cells <= _TABLE_CELLS:  # one bincount over the combined index of every column pair
-        index = (jnp.arange(pairs)[:, None] * x_size + x.T) * y_size + y.T
-        return _counts_at(cells)(index).astype(jnp.float32)
+        return _counts_at(cells)(_pair_cells(x, x_size, y, y_size)).astype(jnp.float32)
     if x_size * y_size <= 1 << 32:  # sort each pair's combined label, then count its copies
         keys = (x.T.astype(jnp.uint32) * y_size + y.T.astype(jnp.uint32),)
     else:
         keys = (x.T, y.T)
     return _occurrences(keys).astype(jnp.float32)
+
+
+def _pair_cells(x, x_size, y, y_size):
+    """Each sample's cell in the stacked contingency tables of the column pairs:
+    `[N, P] in [0, x_size), [N, P] in [0, y_size) -> [P, N]` in [0, P · x_size · y_size)."""
+    return (jnp.arange(x.shape[1])[:, None] * x_size + x.T) * y_size + y.T
 
 
 def _occurrences(keys):
@@ -240,12 +269,36 @@ def _mutual_info_of_labels(x, x_size, y, y_size):
 
 def _paired_mutual_info(x, x_size, y, y_size, rows, cols):
     """I(x_{rows[p]}; y_{cols[p]}) for the column pairs p listed in the static index arrays
-    `rows`, `cols` (see `discrete_mutual_info`): `-> [P]`."""
+    `rows`, `cols` (see `discrete_mutual_info`): `-> [P]`.
+
+    Where the pairs' contingency tables have fewer cells than there are terms (P · N), each
+    cell's term is computed once and read back per sample; otherwise per sample from gathered
+    counts. Either way the same terms, each computed by itself (XLA rounds a log fused into a
+    sum differently), are summed in sample order, so the label encoding (and with it the path)
+    does not change the rounding.
+    """
     n = jnp.float32(x.shape[0])
-    count_x = _label_counts(x, x_size).T[rows]  # [P, N]
-    count_y = _label_counts(y, y_size).T[cols]
-    joint = _joint_counts(x[:, rows], x_size, y[:, cols], y_size)
-    return jnp.maximum(_tree_sum(jnp.log(n * joint / (count_x * count_y))) / n, 0.0)
+    pairs = len(rows)
+    cells = pairs * x_size * y_size
+    if cells <= min(pairs * x.shape[0], _TABLE_CELLS):
+        index = _pair_cells(x[:, rows], x_size, y[:, cols], y_size)  # [P, N]
+        joint = _bincount(cells)(index).reshape(pairs, x_size, y_size)
+        count_x = jnp.sum(joint, axis=2, keepdims=True).astype(jnp.float32)
+        count_y = jnp.sum(joint, axis=1, keepdims=True).astype(jnp.float32)
+        joint = joint.astype(jnp.float32)
+        terms = _computed_once(functools.partial(_log_ratio, n), joint, count_x, count_y)
+        terms = terms.reshape(-1)[index]
+    else:
+        count_x = _label_counts(x, x_size).T[rows]  # [P, N]
+        count_y = _label_counts(y, y_size).T[cols]
+        joint = _joint_counts(x[:, rows], x_size, y[:, cols], y_size)
+        terms = _computed_once(functools.partial(_log_ratio, n), joint, count_x, count_y)
+    return jnp.maximum(_tree_sum(terms) / n, 0.0)
+
+
+def _log_ratio(n, joint, count_x, count_y):
+    """log(N c_ij / (c_i c_j)), the per-sample term of `discrete_mutual_info`."""
+    return jnp.log(n * joint / (count_x * count_y))
 
 
 def discrete_entropy(labels):
@@ -271,8 +324,12 @@ def _labelled_entropy(labels, space):
 
 
 def _entropy_of_labels(y, size):
+    """`discrete_entropy` of labels `[N, K]` in [0, size): each label's log(N / c) computed
+    once from the counts and read back per sample, summed in sample order: `-> [K]`."""
     n = jnp.float32(y.shape[0])
-    return _tree_sum(jnp.log(n / _label_counts(y, size)).T) / n
+    index, length = _column_labels(y, size)
+    per_label = _computed_once(jnp.log, n / _bincount(length)(index).astype(jnp.float32))
+    return _tree_sum(per_label[index].T) / n
 
 
 @functools.cache
@@ -323,7 +380,8 @@ def mig(codes, factors, *, num_bins: int = 20):
 def _binned_mutual_info(codes, num_bins, factors, factor_space):
     """I(z̃_l; v_k) of the binned codes and the factors, and H(v_k): `-> [L, K], [K]`."""
     y, y_size = _as_labels(factors, factor_space)
-    mi = _mutual_info_of_labels(_discretize(codes, num_bins) - 1, num_bins, y, y_size)
+    binned = _computed_once(lambda z: _discretize(z, num_bins) - 1, codes)  # once, not per pair
+    mi = _mutual_info_of_labels(binned, num_bins, y, y_size)
     return mi, _entropy_of_labels(y, y_size)
 
 

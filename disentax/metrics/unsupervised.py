@@ -9,6 +9,7 @@ import numpy as np
 from disentax.errors import UserError
 from disentax.metrics.mig import (
     _as_float_codes,
+    _computed_once,
     _discretize,
     _paired_mutual_info,
     _per_member,
@@ -76,7 +77,7 @@ def _unsupervised_body(codes, num_bins):
     wasserstein = 2.0 * trace - 2.0 * _tree_sum(roots)
     wasserstein_norm = jnp.where(trace > 0, wasserstein / jnp.where(trace > 0, trace, 1.0), 0.0)
 
-    binned = _discretize(codes, num_bins) - 1
+    binned = _computed_once(lambda z: _discretize(z, num_bins) - 1, codes)  # once, not per pair
     rows, cols = np.triu_indices(num_codes, k=1)  # I(z̃_i; z̃_j) = I(z̃_j; z̃_i): each pair once
     upper = _paired_mutual_info(binned, num_bins, binned, num_bins, rows, cols)
     off_diagonal = (

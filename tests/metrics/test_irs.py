@@ -9,7 +9,7 @@ import pytest
 from metric_cases import identity_case, ref_discretize, structured_case
 
 from disentax.errors import UserError
-from disentax.metrics import histogram_discretize, irs
+from disentax.metrics import irs
 
 irs_module = importlib.import_module(
     "disentax.metrics.irs"
@@ -85,10 +85,9 @@ def test_constant_codes_are_dropped():
     assert int(result["num_active_dims"]) == active == 6
 
 
-def test_ties_and_values_at_the_bin_mean(monkeypatch):
+def test_ties_and_values_at_the_bin_mean():
     """Codes on a coarse grid: many equal values, some equal to their bin's mean, negatives and
-    zeros; the quantiles' order statistics then come from both sides of the mean. The same with
-    the (bin, rank) sort on key pairs instead of packed int32 keys."""
+    zeros; the quantiles' order statistics then come from both sides of the mean."""
     rng = np.random.default_rng(14)
     factors = rng.integers(0, 4, (600, 2))
     codes = np.stack(
@@ -99,14 +98,34 @@ def test_ties_and_values_at_the_bin_mean(monkeypatch):
     np.testing.assert_allclose(
         irs(codes, factors, diff_quantile=0.7)["irs"], expected, rtol=0, atol=1e-6
     )
-    binned = np.asarray(histogram_discretize(factors)) - 1
-    packed = jax.jit(irs_module._grouped_by_bin, static_argnums=2)(codes, binned, 20)
-    monkeypatch.setattr(irs_module, "_INT32_KEYS", 0)
-    key_pairs = jax.jit(irs_module._grouped_by_bin, static_argnums=2)(codes, binned, 20)
-    np.testing.assert_array_equal(key_pairs, packed)
-    for code, k in np.ndindex(2, 2):  # the values sorted within each bin of factor k
-        expected = codes[np.lexsort((codes[:, code], binned[:, k])), code]
-        np.testing.assert_array_equal(packed[code, k], expected)
+
+
+@pytest.mark.parametrize("x64", [False, True])
+def test_order_statistics_equal_sorting(x64):
+    """The radix selection against numpy's sort, per cell and code: ties, zeros, values from
+    1e-30 to 1e30 (every digit of the bit patterns varies), empty cells, ranks 0 and last."""
+    rng = np.random.default_rng(15)
+    n, cells = 400, 7
+    values = np.abs(rng.normal(size=(n, 2, 3))) * 10.0 ** rng.integers(-30, 31, (n, 2, 3))
+    values[:, :, 1] = rng.integers(0, 4, (n, 2))  # few values: long ties
+    values[rng.random((n, 2, 3)) < 0.05] = 0.0
+    cell = rng.integers(0, cells - 1, (n, 2))  # the last cell stays empty
+    count = np.bincount(cell.ravel(), minlength=cells)
+    rank = np.array([rng.integers(0, c) if c else 0 for c in count])
+    rank[np.argmax(count)] = count.max() - 1  # the last rank: the upper is clipped to it
+    rank[np.argmin(np.where(count > 0, count, n))] = 0
+    dtype = np.float64 if x64 else np.float32
+    with jax.enable_x64(x64):
+        lower, upper = jax.jit(irs_module._order_statistics)(
+            jnp.asarray(values.astype(dtype)), jnp.asarray(cell), jnp.asarray(rank)
+        )
+        lower, upper = np.asarray(lower), np.asarray(upper)
+    assert lower.dtype == upper.dtype == dtype
+    for c in np.flatnonzero(count):
+        for code in range(3):
+            ordered = np.sort(values.astype(dtype)[:, :, code][cell == c])
+            assert lower[c, code] == ordered[rank[c]]
+            assert upper[c, code] == ordered[min(rank[c] + 1, count[c] - 1)]
 
 
 # --- disentanglement_lib irs_test golden fixtures ---
