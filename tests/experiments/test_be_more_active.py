@@ -1,5 +1,5 @@
 """Be More Active! (P03) at reduced scale: the paper's three claims on a population of tiny β-VAEs
-and β-TCVAEs trained here (two are not shown at this scale: strict xfails with the measured
+and β-TCVAEs trained here (none is shown at this scale: strict xfails with the measured
 numbers); the experiment's config and sweep."""
 
 import math
@@ -48,10 +48,19 @@ def population_rows(tmp_path_factory):
     return rows
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="not shown at this scale: after 1,000 steps no model has an active variable "
+    "(25 passive, 45 mixed, 0 active of 70), so its rho = 0.86 ranks untrained models; trained "
+    "on, the models separate and rho falls to between -0.43 and 0.20 from 3,000 to 30,000 steps "
+    "(experiments/be_more_active/README.md 'Longer training'); -0.43 at the `small` scale",
+)
 def test_gap_grows_with_the_number_of_passive_variables(population_rows):
+    # The claim is about trained models, whose passive variables sit beside active ones.
     summary = runs.summarise(population_rows)
     passive = [r["num_passive"] for r in population_rows]
     assert min(passive) < max(passive), passive  # the population spans passive counts
+    assert all(r["num_active"] >= 1 for r in population_rows), population_rows
     assert summary["spearman"] >= 0.6, summary
 
 
