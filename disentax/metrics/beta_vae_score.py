@@ -8,11 +8,8 @@ import numpy as np
 
 from disentax.errors import UserError
 from disentax.metrics import estimators
-from disentax.metrics.factor_vae_score import (
-    default_images_per_call,
-    encode_factors,
-    uniform_factors,
-)
+from disentax.metrics.factor_vae_score import encode_factors
+from disentax.metrics.sampling import default_images_per_call, uniform_factors
 
 
 def beta_vae_features(
@@ -26,7 +23,7 @@ def beta_vae_features(
     """`num_points` (features `[P, L]`, labels `[P]`) as disentanglement_lib's BetaVAE sampler.
 
     Per point: a factor k uniform over the K factors; two batches of `batch_size` factor vectors
-    drawn i.i.d. and exactly uniform by `factor_vae_score.uniform_factors` (one Threefry word per
+    drawn i.i.d. and exactly uniform by `sampling.uniform_factors` (one Threefry word per
     group of factors, not `dataset.sample_factors`), with factor k of the second copied from the
     first; feature = (1/B) Σ_b |r(x¹_b) − r(x²_b)|, label = k, r = `representation_fn` on
     `dataset.observations_from_factors` images. Points are drawn Q = max(1, min(P,

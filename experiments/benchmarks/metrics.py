@@ -12,7 +12,7 @@ transcribed in tests/metrics/test_beta_vae_score.py, then sklearn's LogisticRegr
 FactorVAE score likewise: disentanglement_lib's loop, one vote (a batch of 64) per Python
 iteration after 10,000 points for the variances, then its majority-vote classifier, as
 transcribed in tests/metrics/test_factor_vae_score.py. disentax draws factors exactly uniformly
-with one Threefry word per group of factors (`factor_vae_score.uniform_factors`) and samples,
+with one Threefry word per group of factors (`sampling.uniform_factors`) and samples,
 renders and encodes all points in one jitted `lax.map`. `beta_vae_score_network` and
 `factor_vae_score_network` measure what disentanglement_lib pays per representation call: the
 representation is the mean code of `tiny_fc_vae`'s encoder (4096 → 32 → 32 → 10, fixed random

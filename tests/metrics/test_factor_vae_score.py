@@ -14,7 +14,8 @@ from disentax import data
 from disentax.data.base import FactorGrid
 from disentax.errors import UserError
 from disentax.metrics import factor_vae_score
-from disentax.metrics.factor_vae_score import chunk_factors, uniform_factors
+from disentax.metrics.factor_vae_score import chunk_factors
+from disentax.metrics.sampling import uniform_factors
 
 
 @dataclasses.dataclass(frozen=True)
