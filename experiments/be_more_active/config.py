@@ -2,7 +2,7 @@
 
 Argument: comma-separated `key=value` items and flags, e.g. `config.py:model=beta_tc_vae,beta=8`:
 - `model`: beta_vae (default) or beta_tc_vae; `beta` (default 4), `seed` (default 0),
-  `dataset` (default dsprites_procedural);
+  `dataset` (default dsprites_procedural); `steps` (default: the scale's);
 - `small`: the reduced scale of the README (`small_fc_vae`: 256-unit FC layers, Adam(1e-3),
   batch 64, 1,000 steps; ~45 min on 2 shared CPU cores for the 30 models);
 - `smoke`: a few steps of the tiny model (tests).
@@ -10,7 +10,7 @@ By default the models are disentanglement_lib's (`unsupervised_study_v1`, whose 
 the paper analyses): conv encoder / deconv decoder, 10 latents, batch 64, 300,000 steps,
 Adam(1e-4, 0.9, 0.999, 1e-8), Bernoulli loss summed over pixels. `get_sweep(arg)` lists the
 population: both models × β ∈ {1, 2, 4, 8, 16} × seeds (`seeds=N`, default 50 as
-disentanglement_lib; 3 with `small`, 1 with `smoke`).
+disentanglement_lib; 3 with `small`, 1 with `smoke`); `steps` and `dataset` pass to every member.
 """
 
 import ml_collections
@@ -27,7 +27,7 @@ FLAGS = ("small", "smoke")
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    values, flags = _parse(arg, allowed={"model", "beta", "seed", "dataset"})
+    values, flags = _parse(arg, allowed={"model", "beta", "seed", "dataset", "steps"})
     model = values.get("model", "beta_vae")
     if model not in MODELS:
         raise UserError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
@@ -60,18 +60,22 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.optimizer.learning_rate = 1e-4
         c.optimizer.b1, c.optimizer.b2, c.optimizer.eps = 0.9, 0.999, 1e-8
         c.eval.metrics = "unsupervised,mig"
+    if "steps" in values:
+        c.num_steps = config_lib.arg_value(values, "steps", c.num_steps, int)
+        if c.num_steps < 1:
+            raise UserError(f"steps must be at least 1, got {c.num_steps}")
     return c
 
 
 def get_sweep(arg: str | None = None) -> list[str]:
     """The population as arguments of this file: `MODELS` × `BETAS` × seeds 0..N−1 (`seeds=N`;
     default 50, 3 with `small`, 1 with `smoke`); the flags are passed through."""
-    values, flags = _parse(arg, allowed={"seeds", "dataset"})
+    values, flags = _parse(arg, allowed={"seeds", "dataset", "steps"})
     scale = "smoke" if "smoke" in flags else "small" if "small" in flags else "default"
     seeds = config_lib.arg_value(values, "seeds", NUM_SEEDS[scale], int)
     if seeds < 1:
         raise UserError(f"seeds must be at least 1, got {seeds}")
-    extra = "".join(f",{k}={v}" for k, v in values.items() if k == "dataset")
+    extra = "".join(f",{k}={v}" for k, v in values.items() if k in ("dataset", "steps"))
     extra += "".join(f",{f}" for f in sorted(flags))
     return [
         f"model={model},beta={beta:g},seed={seed}{extra}"

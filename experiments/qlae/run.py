@@ -3,6 +3,7 @@ paper (InfoM, InfoE, InfoC, DCI, PSNR), and written as mean ± 95 % t-interval o
 
     python experiments/qlae/run.py --setting test --out runs/qlae_test   # the claim test's run
     python experiments/qlae/run.py --setting long --out runs/qlae_long   # the longer hand run
+    python experiments/qlae/run.py --setting gpu --out runs/qlae_gpu     # 20,000 steps on a GPU
 
 Model names are `config.py`'s with a `_no_wd` suffix for the "w/o weight decay" ablations.
 """
@@ -102,6 +103,20 @@ SETTINGS = {
         num_eval_samples=10_000,
         dci=True,
     ),
+    # The paper's weight-decay time lr·λ·T = 20 (QLAE λ = 1.0, AE 0.01 at 20,000 steps) at the
+    # paper's batch and learning rate: minutes on one GPU (README "On a GPU").
+    "gpu": Setting(
+        dataset="shapes3d_procedural_16px",
+        variant="_16px",
+        models=("qlae", "ae", "qlae_no_wd", "vae"),
+        seeds=(0, 1, 2),
+        num_steps=20_000,
+        batch_size=128,
+        learning_rate=1e-3,
+        weight_decay_scale=None,
+        num_eval_samples=10_000,
+        dci=False,
+    ),
 }
 
 
@@ -124,14 +139,19 @@ def member_config(model: str, seed: int, setting: Setting):
     return c
 
 
-def train(model: str, setting: Setting):
-    """The seeds of `model` trained as one population: (population, state)."""
+def train(model: str, setting: Setting, *, log=print):
+    """The seeds of `model` trained as one population: (population, state); logs the mean loss
+    and the elapsed time ten times per run."""
     if model.removesuffix(NO_WD) not in LABELS:
         raise UserError(f"unknown model {model!r}; known: {', '.join(LABELS)}")
     population = Population.create([member_config(model, s, setting) for s in setting.seeds])
     pop = population.init_state()
+    start, every = time.perf_counter(), max(setting.num_steps // 10, 1)
     for step in range(setting.num_steps):
-        pop, _ = population.step_fn(pop, population.batch_fn(step))
+        pop, step_metrics = population.step_fn(pop, population.batch_fn(step))
+        if (step + 1) % every == 0:
+            loss = [round(float(v), 4) for v in np.asarray(step_metrics["loss"])]
+            log(f"{model}: step {step + 1}, loss {loss}, {time.perf_counter() - start:.1f} s")
     return population, jax.block_until_ready(pop)
 
 
@@ -180,30 +200,34 @@ def score(model: str, population: Population, pop, images, factors, setting: Set
 
 def run(setting: Setting, out: str | pathlib.Path | None = None, *, log=print) -> dict:
     """Trains and scores every model of `setting`; returns {"rows", "table", "wall_s",
-    "setting"} and, with `out`, writes `results.json`, `table.md` and the NMI heatmap of each
-    model's first seed (`nmi_<model>.png`) there."""
+    "setting"} and, with `out`, writes `results.json` (after each model, so an interrupted run
+    keeps the models it finished), `table.md` and the NMI heatmap of each model's first seed
+    (`nmi_<model>.png`) there."""
     config_lib.load_config(str(CONFIG))  # registers the reduced datasets (`config.pooled`)
     dataset = data.get(setting.dataset)
     images, factors = data.sample(dataset, jax.random.PRNGKey(2023), setting.num_eval_samples)
     images, factors = jnp.asarray(images), np.asarray(factors)
+    out = None if out is None else pathlib.Path(out)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     rows, wall = [], {}
     for model in setting.models:
         start = time.perf_counter()
-        population, pop = train(model, setting)
+        population, pop = train(model, setting, log=log)
         trained = time.perf_counter()
         rows += score(model, population, pop, images, factors, setting)
         wall[model] = {"train": trained - start, "score": time.perf_counter() - trained}
         log(f"{model}: trained {wall[model]['train']:.1f} s, scored {wall[model]['score']:.1f} s")
-    result = {
-        "setting": dataclasses.asdict(setting),
-        "rows": rows,
-        "table": table(rows),
-        "wall_s": wall,
-    }
+        result = {
+            "setting": dataclasses.asdict(setting),
+            "backend": jax.devices()[0].device_kind,
+            "rows": rows,
+            "table": table(rows),
+            "wall_s": wall,
+        }
+        if out is not None:
+            (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     if out is not None:
-        out = pathlib.Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
         (out / "table.md").write_text(markdown(result["table"]) + "\n")
         for model in setting.models:  # the NMI heatmap of each model's first seed
             nmi = next(r["nmi"] for r in rows if r["model"] == model)
@@ -250,6 +274,11 @@ def main(argv=None):
     parser.add_argument("--variant", help="override the setting's network size: _tiny, _16px")
     parser.add_argument("--dataset", help="override the setting's dataset")
     parser.add_argument("--eval-samples", type=int, help="override the number of scored images")
+    parser.add_argument(
+        "--weight-decay-scale",
+        type=float,
+        help="override the setting's weight decay factor (default: the setting's, or lr·λ·T held)",
+    )
     args = parser.parse_args(argv)
     setting = SETTINGS[args.setting]
     if args.models:
@@ -262,6 +291,8 @@ def main(argv=None):
         setting = dataclasses.replace(setting, dataset=args.dataset)
     if args.eval_samples:
         setting = dataclasses.replace(setting, num_eval_samples=args.eval_samples)
+    if args.weight_decay_scale is not None:
+        setting = dataclasses.replace(setting, weight_decay_scale=args.weight_decay_scale)
     result = run(setting, args.out)
     print(markdown(result["table"]))
 

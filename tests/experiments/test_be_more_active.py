@@ -154,6 +154,10 @@ def test_sweep_is_both_models_over_the_beta_grid():
     assert (c.model, c.num_latents, c.batch_size, c.num_steps) == ("dlib_conv_vae", 10, 64, 300_000)
     assert c.optimizer.learning_rate == 1e-4
     assert np.isclose(c.optimizer.eps, 1e-8)
+    shortened = module.get_sweep("seeds=1,steps=5000")
+    assert len(shortened) == 10 and all(a.endswith(",steps=5000") for a in shortened)
+    c = module.get_config(shortened[-1])
+    assert (c.model, c.num_steps, c.objective.beta) == ("dlib_conv_vae", 5000, 16.0)
 
 
 @pytest.mark.parametrize(
@@ -163,6 +167,7 @@ def test_sweep_is_both_models_over_the_beta_grid():
         ("gamma=3", "allowed"),
         ("fast", "smoke"),
         ("small,smoke", "one of"),
+        ("steps=0", "at least 1"),
     ],
 )
 def test_bad_arguments_are_one_line_user_errors(arg, match):
