@@ -191,11 +191,17 @@ def apply_overrides(config: ml_collections.ConfigDict, overrides: list[str]) -> 
 
 
 def set_field(config: ml_collections.ConfigDict, name: str, text: str) -> None:
-    """Sets the existing field `name` (dotted) from the string `text`."""
+    """Sets the existing field `name` (dotted) from the string `text`; inside the group
+    `dataset_options` (the dataset's keyword options) it may also add a field, parsed as a Python
+    literal or else taken as a string."""
     *parents, leaf = name.split(".")
     node = config
     for part in parents:
         node = node.get(part) if isinstance(node, ml_collections.ConfigDict) else None
+    is_options = parents == ["dataset_options"] and isinstance(node, ml_collections.ConfigDict)
+    if is_options and leaf not in node:
+        node[leaf] = _literal_or_string(text.strip())
+        return
     if not isinstance(node, ml_collections.ConfigDict) or leaf not in node:
         close = difflib.get_close_matches(name, field_names(config), n=3, cutoff=0.5)
         hint = (

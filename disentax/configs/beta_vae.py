@@ -11,6 +11,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.seed = 0
     c.dataset = "dsprites_procedural"
+    # Keyword options of the dataset's constructor, e.g. xysquares' `square_size`, a stored
+    # dataset's `data_dir`; `dataset_options.NAME=VALUE` on the command line adds one.
+    c.dataset_options = ml_collections.ConfigDict()
     c.data_sampling = "iid"  # i.i.d. factors as disentanglement_lib, or "epochs" (shuffled)
     c.model = "dlib_conv_vae"
     c.num_latents = 10

@@ -1,5 +1,9 @@
 """Ground-truth datasets by name: `disentax.data.get("dsprites_procedural")`."""
 
+import dataclasses
+import types
+import typing
+
 import jax
 import numpy as np
 
@@ -13,12 +17,41 @@ from disentax.data.pairs import (
 )
 from disentax.data.pipeline import procedural_batches, sample_procedural, stored_batches
 from disentax.data.stored import StoredDataset
+from disentax.errors import UserError
 from disentax.registry import call_registered
 
 
 def get(name: str, **options) -> GroundTruthDataset:
-    """The dataset registered as `name`, built with `options`; an unknown name lists the known."""
+    """The dataset registered as `name`, built with `options`; an unknown name lists the known,
+    an unknown option or one of the wrong type (for the dataclass datasets) is a one-line error."""
+    factory = DATASETS.get(name)
+    if dataclasses.is_dataclass(factory):
+        check_options(name, factory, options)
     return call_registered(DATASETS, name, **options)
+
+
+def check_options(name: str, cls: type, options: dict) -> None:
+    """Raises a `UserError` unless every option is an init field of dataclass `cls` holding a
+    value of its annotated type (an int is accepted for a float, a bool for nothing else)."""
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls) if f.init]
+    for key, value in options.items():
+        if key not in known:
+            raise UserError(
+                f"dataset {name!r} has no option {key!r}; options: {', '.join(known) or 'none'}"
+            )
+        hint = hints[key]
+        allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        allowed = tuple(type(None) if a is None else a for a in allowed)
+        ok = any(
+            isinstance(value, bool) == (a is bool)
+            and (isinstance(value, a) or (a is float and isinstance(value, int)))
+            for a in allowed
+            if isinstance(a, type)
+        )
+        if not ok:
+            names = " or ".join(getattr(a, "__name__", str(a)) for a in allowed)
+            raise UserError(f"dataset {name!r}: option {key!r} must be {names}, got {value!r}")
 
 
 def is_procedural(dataset: GroundTruthDataset) -> bool:

@@ -196,9 +196,16 @@ def stacked_batches(run: Run, n: int) -> Callable[[int], dict]:
     return lambda step: stack(*(single(n * step + i) for i in range(n)))
 
 
+def dataset_options(config: ml_collections.ConfigDict) -> dict:
+    """The keyword options `config.dataset_options` passes to the dataset (none in configs
+    written before the field existed)."""
+    options = config.get("dataset_options")
+    return {} if options is None else options.to_dict()
+
+
 def build(config: ml_collections.ConfigDict) -> Run:
     validate(config)
-    dataset = data.get(config.dataset)
+    dataset = data.get(config.dataset, **dataset_options(config))
     height, width, channels = dataset.observation_shape
     model = call_registered(
         MODELS, config.model, num_latents=config.num_latents, channels=channels, image_size=height
