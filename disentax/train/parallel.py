@@ -67,8 +67,11 @@ def member_sharded(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec("pop"))
 
 
-def member_batch_sharded(mesh: Mesh) -> NamedSharding:
-    """`[M, B, ...]` batches: members over `pop`, each member's batch over `data`."""
+def member_batch_sharded(mesh: Mesh, batches_per_step: int = 1) -> NamedSharding:
+    """`[M, B, ...]` batches (`[M, n, B, ...]` for an objective that reads n > 1 batches a
+    step): members over `pop`, each member's batch over `data`."""
+    if batches_per_step > 1:
+        return NamedSharding(mesh, PartitionSpec("pop", None, "data"))
     return NamedSharding(mesh, PartitionSpec("pop", "data"))
 
 

@@ -253,7 +253,7 @@ class Population:
     def step_fn(self):
         """(PopulationState, batches with leading axis M) -> (PopulationState, metrics `[M]`)."""
         members = parallel.member_sharded(self.mesh)
-        batches = parallel.member_batch_sharded(self.mesh)
+        batches = parallel.member_batch_sharded(self.mesh, self.batches_per_step)
         replicated = parallel.replicated(self.mesh)
         if self.strategy == "vmap":
             step = jax.jit(
@@ -293,13 +293,21 @@ class Population:
 
         return looped
 
+    @property
+    def batches_per_step(self) -> int:
+        """Batches one step reads (a `MultiPlayer` objective's, e.g. a GAN's critic updates)."""
+        return 1 if self.run.objective is None else self.run.objective.batches_per_step
+
     @functools.cached_property
     def batch_fn(self):
         """step -> each member's batch of that step (what its single-model run would read),
-        stacked `[M, B, ...]` and placed (members over `pop`, batch over `data`); rendered in one
-        vmapped jit for procedural i.i.d. data."""
+        stacked `[M, B, ...]` (`[M, n, B, ...]` for n = `batches_per_step` > 1) and placed
+        (members over `pop`, batch over `data`); rendered in one vmapped jit for procedural
+        i.i.d. data, batch i of step k from `fold_in(fold_in(data key, k), i)` when n > 1 as
+        `build.stacked_batches`."""
         run = self.run
-        sharding = parallel.member_batch_sharded(self.mesh)
+        n = self.batches_per_step
+        sharding = parallel.member_batch_sharded(self.mesh, n)
         if (
             data.is_procedural(run.dataset)
             and run.config.data_sampling == "iid"
@@ -308,13 +316,19 @@ class Population:
             keys = jnp.stack([k.data for k in self.keys])
             size = run.config.batch_size
 
+            def render(key):
+                images, factors = data.sample_procedural(run.dataset, key, size)
+                return {"image": images, "factors": factors}
+
             @functools.partial(jax.jit, out_shardings=sharding)
             def batches(step):
                 def one(key):
-                    images, factors = data.sample_procedural(
-                        run.dataset, jax.random.fold_in(key, step), size
+                    if n == 1:
+                        return render(jax.random.fold_in(key, step))
+                    step_key = jax.random.fold_in(key, step)
+                    return jax.lax.map(
+                        lambda i: render(jax.random.fold_in(step_key, i)), jnp.arange(n)
                     )
-                    return {"image": images, "factors": factors}
 
                 return jax.vmap(one)(keys)
 

@@ -66,7 +66,15 @@ REDUCED_DATASETS = tuple(pooled(base, 4).name for base in (ProceduralShapes3D, P
 # it keeps nothing: `_small`'s encoder output is the same for every image.
 ENCODER_16PX = ConvStack((8, 16, 16), (3, 4, 4), (1, 2, 2), (32,))
 DECODER_16PX = ConvStack((16, 16, 8), (4, 4, 3), (2, 2, 1), (32,))
-NETWORKS_16PX = ("qlae", "qlae_global", "qlae_vq_vae", "qlae_bio_ae", "qlae_vae")
+NETWORKS_16PX = (
+    "qlae",
+    "qlae_global",
+    "qlae_vq_vae",
+    "qlae_bio_ae",
+    "qlae_vae",
+    "info_wgan",
+    "ql_info_wgan",
+)
 for _name in NETWORKS_16PX:
     if f"{_name}_16px" not in MODELS:  # this file is executed on every load
         MODELS.register(

@@ -4,8 +4,11 @@ paper (InfoM, InfoE, InfoC, DCI, PSNR), and written as mean ± 95 % t-interval o
     python experiments/qlae/run.py --setting test --out runs/qlae_test   # the claim test's run
     python experiments/qlae/run.py --setting long --out runs/qlae_long   # the longer hand run
     python experiments/qlae/run.py --setting gpu --out runs/qlae_gpu     # 20,000 steps on a GPU
+    python experiments/qlae/run.py --setting gpu_gans --out runs/qlae_gpu_gans  # the GAN rows
 
 Model names are `config.py`'s with a `_no_wd` suffix for the "w/o weight decay" ablations.
+The GAN rows (InfoWGAN-GP, QLInfoWGAN-GP) keep `config.py`'s optimizers (2e-4, both players),
+count generator updates as steps and are scored on the critic's latent head, without PSNR.
 """
 
 import argparse
@@ -28,7 +31,9 @@ from disentax.train.population import Population
 CONFIG = pathlib.Path(__file__).with_name("config.py")
 NO_WD = "_no_wd"
 # Models whose representation (`encode(x)[0]`) is discrete: quantized values, VQ code indices.
-DISCRETE = ("qlae", "qlae_global", "vq_vae")
+DISCRETE = ("qlae", "qlae_global", "vq_vae", "ql_info_wgan")
+# `config.py`'s GANs: players "critic" and "generator", each with its own optimizer.
+GANS = ("info_wgan", "ql_info_wgan")
 COLUMNS = (
     "infom",
     "infoe",
@@ -48,6 +53,9 @@ LABELS = {
     "bio_ae": "BioAE",
     "vq_vae": "VQ-VAE w/ weight decay",
     "vq_vae_no_wd": "VQ-VAE w/o weight decay",
+    "info_wgan": "InfoWGAN-GP",
+    "ql_info_wgan": "QLInfoWGAN-GP",
+    "ql_info_wgan_no_wd": "QLInfoWGAN-GP w/o weight decay",
 }
 
 
@@ -60,8 +68,10 @@ class Setting:
     config's weight decay times `weight_decay_scale`, or, when that is None, times
     `config.decay_scale(learning_rate, num_steps)` (the paper's lr·λ·T held);
     `model_weight_decay_scales` (model, factor) pairs replace `weight_decay_scale` for those
-    models. Scored on `num_eval_samples` i.i.d. images (DCI, when `dci` is set, fits on the first
-    half and tests on the second).
+    models. The GANs (`GANS`) keep the config's learning rates (2e-4) and, when their factor is
+    None, its weight decay; their steps are generator updates (5 critic updates each). Scored
+    on `num_eval_samples` i.i.d. images (DCI, when `dci` is set, fits on the first half and
+    tests on the second).
     """
 
     dataset: str
@@ -96,7 +106,7 @@ SETTINGS = {
     "long": Setting(
         dataset="shapes3d_procedural_16px",
         variant="_16px",
-        models=tuple(LABELS),
+        models=tuple(m for m in LABELS if m.removesuffix(NO_WD) not in GANS),
         seeds=(0, 1, 2, 3, 4),
         num_steps=3000,
         batch_size=64,
@@ -106,8 +116,9 @@ SETTINGS = {
         dci=True,
     ),
     # 20,000 steps at the paper's batch and learning rate, about 5 minutes per model on one
-    # H200. QLAE's decay acts for lr·λ·T = 5 (λ = 0.25): held at the paper's 20 (λ = 1.0) it
-    # loses 5 dB and most of its InfoM and InfoE; AE's is held (λ = 0.01). README "On a GPU".
+    # H200. QLAE's decay (and its global-codebook ablation's) acts for lr·λ·T = 5 (λ = 0.25):
+    # held at the paper's 20 (λ = 1.0) it loses 5 dB and most of its InfoM and InfoE; the other
+    # models' is held (AE λ = 0.01). README "On a GPU".
     "gpu": Setting(
         dataset="shapes3d_procedural_16px",
         variant="_16px",
@@ -119,36 +130,65 @@ SETTINGS = {
         weight_decay_scale=None,
         num_eval_samples=10_000,
         dci=False,
-        model_weight_decay_scales=(("qlae", 2.5),),
+        model_weight_decay_scales=(("qlae", 2.5), ("qlae_global", 2.5)),
+    ),
+    # The GAN rows. Batch 64 and lr 2e-4 are the paper's; 2,000 generator updates (10,000
+    # critic updates) are a twentieth of its 200,000 critic updates, so the weight decay × 20
+    # holds its lr·λ·T, 0.04 for QLInfoWGAN-GP's critic (`learning_rate` is unused: the GANs keep
+    # config.py's). A step is 6 updates: on a CPU about 0.3 s for the 3 seeds (`_tiny`).
+    "gpu_gans": Setting(
+        dataset="shapes3d_procedural_16px",
+        variant="_16px",
+        models=("info_wgan", "ql_info_wgan", "ql_info_wgan_no_wd"),
+        seeds=(0, 1, 2),
+        num_steps=2_000,
+        batch_size=64,
+        learning_rate=2e-4,
+        weight_decay_scale=20.0,
+        num_eval_samples=10_000,
+        dci=False,
     ),
 }
 
 
+def require_known(model: str) -> None:
+    """A one-line error for a model name outside `LABELS`."""
+    if model not in LABELS:
+        raise UserError(f"unknown model {model!r}; known: {', '.join(LABELS)}")
+
+
 def member_config(model: str, seed: int, setting: Setting):
     """`config.py`'s config of `model` (a `_no_wd` suffix: its "w/o weight decay" flag) with the
-    reduced `setting` applied."""
+    reduced `setting` applied.
+
+    A GAN (`GANS`) keeps the config's learning rates (2e-4) and takes `setting.num_steps`
+    generator updates; its weight decay is multiplied by the model's factor in `optimizer`,
+    `critic_optimizer` and `generator_optimizer` alike, and left as the config's when the factor
+    is None (config.py's `steps`, `lr` are the autoencoders' only)."""
+    require_known(model)
     base = model.removesuffix(NO_WD)
     flags = ",no_weight_decay" if model.endswith(NO_WD) else ""
     scale = dict(setting.model_weight_decay_scales).get(base, setting.weight_decay_scale)
-    if scale is None:  # config.py's `steps`, `lr`: lr·λ·T held
+    if scale is None and base not in GANS:  # config.py's `steps`, `lr`: lr·λ·T held
         flags += f",steps={setting.num_steps},lr={setting.learning_rate!r}"
     c = config_lib.load_config(
         f"{CONFIG}:model={base},dataset={setting.dataset},seed={seed}{flags}"
     )
     c.model += setting.variant
     c.batch_size = setting.batch_size
-    if scale is not None:
-        c.num_steps = setting.num_steps
+    c.num_steps = setting.num_steps
+    if base in GANS:
+        for group in ("optimizer", "critic_optimizer", "generator_optimizer"):
+            c[group].weight_decay *= 1.0 if scale is None else scale
+    elif scale is not None:
         c.optimizer.learning_rate = setting.learning_rate
         c.optimizer.weight_decay *= scale
     return c
 
 
 def train(model: str, setting: Setting, *, log=print):
-    """The seeds of `model` trained as one population: (population, state); logs the mean loss
-    and the elapsed time ten times per run."""
-    if model.removesuffix(NO_WD) not in LABELS:
-        raise UserError(f"unknown model {model!r}; known: {', '.join(LABELS)}")
+    """The seeds of `model` trained as one population: (population, state); logs each member's
+    loss (a GAN's: the generator's) and the elapsed time ten times per run."""
     population = Population.create([member_config(model, s, setting) for s in setting.seeds])
     pop = population.init_state()
     start, every = time.perf_counter(), max(setting.num_steps // 10, 1)
@@ -161,11 +201,14 @@ def train(model: str, setting: Setting, *, log=print):
 
 
 def score(model: str, population: Population, pop, images, factors, setting: Setting):
-    """Per member: InfoM, InfoE, InfoC (discrete estimators for `DISCRETE` models and sklearn's
-    logistic regression for InfoE, as the QLAE code), DCI (when `setting.dci`) and the mean PSNR
-    of sigmoid(logits) on `images`."""
+    """Per member: InfoM, InfoE, InfoC of `encode(x)[0]` (discrete estimators for `DISCRETE`
+    models and sklearn's logistic regression for InfoE, as the QLAE code; for a GAN the critic's
+    latent head, quantized in QLInfoWGAN-GP), DCI (when `setting.dci`) and, for the
+    autoencoders only (the QLAE code gives its GANs none), the mean PSNR of sigmoid(logits) on
+    `images`."""
     run = population.run
     discrete = model.removesuffix(NO_WD) in DISCRETE
+    gan = model.removesuffix(NO_WD) in GANS
     # The number of values of a discrete latent: its codebook size, the same for every member.
     width = getattr(run.model, "num_values", getattr(run.model, "num_codes", None))
     width = width if discrete else None
@@ -181,19 +224,18 @@ def score(model: str, population: Population, pop, images, factors, setting: Set
                 for i in batches
             ]
         )
-        psnr = np.concatenate(
-            [
-                metrics.psnr(reconstruct(params, images[i : i + 500]), images[i : i + 500])
-                for i in batches
-            ]
-        )
         # InfoE by the QLAE code's sklearn regression and its stopping rule (100 lbfgs
         # iterations), as the paper's numbers (README "Diagnosis").
         info = metrics.infomec(
             z, factors, discrete_latents=discrete, num_latent_values=width, mode="reference"
         )
         row = {k: float(info[k]) for k in ("infom", "infoe", "infoc")}
-        row["psnr"] = float(np.mean(psnr))
+        if not gan:
+            psnr = [
+                metrics.psnr(reconstruct(params, images[i : i + 500]), images[i : i + 500])
+                for i in batches
+            ]
+            row["psnr"] = float(np.mean(np.concatenate(psnr)))
         row["active_latents"] = int(info["num_active_latents"])
         row["nmi"] = np.asarray(info["nmi"]).tolist()
         if setting.dci:
@@ -208,6 +250,8 @@ def run(setting: Setting, out: str | pathlib.Path | None = None, *, log=print) -
     "setting"} and, with `out`, writes `results.json` (after each model, so an interrupted run
     keeps the models it finished), `table.md` and the NMI heatmap of each model's first seed
     (`nmi_<model>.png`) there."""
+    for model in setting.models:  # before any training
+        require_known(model)
     config_lib.load_config(str(CONFIG))  # registers the reduced datasets (`config.pooled`)
     dataset = data.get(setting.dataset)
     images, factors = data.sample(dataset, jax.random.PRNGKey(2023), setting.num_eval_samples)

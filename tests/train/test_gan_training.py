@@ -16,6 +16,7 @@ from disentax.models.qlae import ConvStack
 from disentax.train import build, train
 from disentax.train.checkpoint import Checkpointer
 from disentax.train.loop import CHECKPOINT_DIR
+from disentax.train.population import Population
 
 CONFIG = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "qlae" / "config.py"
 
@@ -125,3 +126,21 @@ def test_images_per_step_counts_every_critic_batch_and_both_pair_images():
     vae.data_pairs_k = 1
     vae.objective = ml_collections.ConfigDict({"name": "ada_gvae", "beta": 1.0})
     assert build(vae).images_per_step == 2 * vae.batch_size
+
+
+def test_population_batches_are_each_members_stacked_batches():
+    # A GAN reads 5 critic batches a step: the population renders [M, 5, B, ...], member m's
+    # slice exactly what its single run's `batch_fn` reads.
+    configs = []
+    for seed in (0, 3):
+        c = gan_config("info_wgan", "dataset=dsprites_procedural", "smoke")
+        c.seed = seed
+        configs.append(c)
+    population = Population.create(configs, strategy="vmap")
+    batches = population.batch_fn(2)
+    assert batches["image"].shape == (2, 5, configs[0].batch_size, 64, 64, 1)
+    for m, config in enumerate(configs):
+        alone = build(config).batch_fn(2)
+        for key in ("image", "factors"):
+            np.testing.assert_array_equal(batches[key][m], alone[key])
+    assert not np.array_equal(batches["image"][0], batches["image"][1])
