@@ -12,7 +12,6 @@ failures there (FINDING, README "Weight decay held at the paper's lr·λ·T"), p
 setting "gpu", where all of them held.
 """
 
-import dataclasses
 import importlib.util
 import json
 import os
@@ -33,13 +32,30 @@ def load_runner():
 
 
 def setting_name(runner) -> str:
-    """The setting under test: the one the results file was run with, else
+    """The setting under test: the one whose member configs are those the results file's
+    setting trains (its every model and seed; fields that no member uses may differ), else
     `QLAE_CLAIM_SETTING` (default "test")."""
     if RESULTS is None:
         return os.environ.get("QLAE_CLAIM_SETTING", "test")
     stored = json.loads(pathlib.Path(RESULTS).read_text())["setting"]
+    ran = runner.Setting(
+        **{
+            k: tuple(map(tuple, v)) if k == "model_weight_decay_scales" else v
+            for k, v in stored.items()
+        }
+        | {"models": tuple(stored["models"]), "seeds": tuple(stored["seeds"])}
+    )
+
+    def members(setting):
+        return [
+            runner.member_config(m, s, setting).to_json() for m in ran.models for s in ran.seeds
+        ]
+
+    def scored(setting):
+        return (setting.models, setting.seeds, setting.num_eval_samples, setting.dci)
+
     for name, setting in runner.SETTINGS.items():
-        if json.loads(json.dumps(dataclasses.asdict(setting))) == stored:
+        if scored(setting) == scored(ran) and members(setting) == members(ran):
             return name
     raise ValueError(f"{RESULTS} was run with a setting run.py does not define: {stored}")
 
