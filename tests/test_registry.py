@@ -38,6 +38,8 @@ def test_unknown_name_lists_known_in_one_line(registry, known):
 
 
 def test_bad_options_are_a_user_error():
-    with pytest.raises(UserError, match="bad options for dataset"):
+    with pytest.raises(UserError, match="bad options for model 'tiny_conv_vae'"):
+        call_registered(MODELS, "tiny_conv_vae", num_latents=3, colour="red")
+    with pytest.raises(UserError, match="has no option 'colour'; options: base_size, margin"):
         data.get("dsprites_procedural", colour="red")
     assert call_registered(MODELS, "tiny_conv_vae", num_latents=3).num_latents == 3
