@@ -15,7 +15,12 @@ from disentax.data.pairs import (
     sample_procedural_pairs,
     stored_pair_batches,
 )
-from disentax.data.pipeline import procedural_batches, sample_procedural, stored_batches
+from disentax.data.pipeline import (
+    procedural_batches,
+    procedural_step_batch,
+    sample_procedural,
+    stored_batches,
+)
 from disentax.data.stored import StoredDataset
 from disentax.errors import UserError
 from disentax.registry import call_registered
@@ -80,6 +85,7 @@ __all__ = [
     "get",
     "is_procedural",
     "procedural_batches",
+    "procedural_step_batch",
     "procedural_pair_batches",
     "sample",
     "sample_pair_factors",

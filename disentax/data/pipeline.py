@@ -4,6 +4,7 @@ import functools
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from disentax.data.base import GroundTruthDataset
@@ -26,12 +27,28 @@ def procedural_batches(
 ) -> Callable[[int], dict]:
     """step -> {"image" `[B, H, W, C]`, "factors" `[B, K]`}, i.i.d. factors as disentanglement_lib
     trains, rendered on the device inside one jit (output placed with `sharding`)."""
+    return jax.jit(
+        lambda step: procedural_step_batch(dataset, key, step, batch_size),
+        out_shardings=sharding,
+    )
 
-    def batch(step):
-        images, factors = sample_procedural(dataset, jax.random.fold_in(key, step), batch_size)
+
+def procedural_step_batch(
+    dataset: GroundTruthDataset, key: jax.Array, step, batch_size: int, batches_per_step: int = 1
+) -> dict:
+    """The i.i.d. batch of `step` (traceable): {"image" `[B, H, W, C]`, "factors" `[B, K]`}
+    rendered from `fold_in(key, step)`; with n = `batches_per_step` > 1, n batches stacked
+    `[n, B, ...]`, batch i from `fold_in(fold_in(key, step), i)`."""
+
+    def render(batch_key):
+        images, factors = sample_procedural(dataset, batch_key, batch_size)
         return {"image": images, "factors": factors}
 
-    return jax.jit(batch, out_shardings=sharding)
+    step_key = jax.random.fold_in(key, step)
+    if batches_per_step == 1:
+        return render(step_key)
+    indices = jnp.arange(batches_per_step)
+    return jax.lax.map(lambda i: render(jax.random.fold_in(step_key, i)), indices)
 
 
 def _local_rows(sharding: jax.sharding.Sharding | None, global_shape: tuple[int, ...]) -> slice:

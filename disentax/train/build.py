@@ -171,18 +171,12 @@ def stacked_batches(run: Run, n: int) -> Callable[[int], dict]:
     n·k + i, so epochs are read in order."""
     config, sharding = run.config, stacked_sharding(run.mesh)
     if data.is_procedural(run.dataset) and config.data_sampling == "iid":
-
-        def render(step):
-            step_key = jax.random.fold_in(run.keys.data, step)
-
-            def one(i):
-                key = jax.random.fold_in(step_key, i)
-                return data.sample_procedural(run.dataset, key, config.batch_size)
-
-            images, factors = jax.lax.map(one, jnp.arange(n))
-            return {"image": images, "factors": factors}
-
-        return jax.jit(render, out_shardings=sharding)
+        return jax.jit(
+            lambda step: data.procedural_step_batch(
+                run.dataset, run.keys.data, step, config.batch_size, n
+            ),
+            out_shardings=sharding,
+        )
     single = data.stored_batches(
         run.dataset,
         config.batch_size,

@@ -302,9 +302,8 @@ class Population:
     def batch_fn(self):
         """step -> each member's batch of that step (what its single-model run would read),
         stacked `[M, B, ...]` (`[M, n, B, ...]` for n = `batches_per_step` > 1) and placed
-        (members over `pop`, batch over `data`); rendered in one vmapped jit for procedural
-        i.i.d. data, batch i of step k from `fold_in(fold_in(data key, k), i)` when n > 1 as
-        `build.stacked_batches`."""
+        (members over `pop`, batch over `data`); rendered in one vmapped jit of
+        `data.procedural_step_batch` for procedural i.i.d. data."""
         run = self.run
         n = self.batches_per_step
         sharding = parallel.member_batch_sharded(self.mesh, n)
@@ -316,21 +315,11 @@ class Population:
             keys = jnp.stack([k.data for k in self.keys])
             size = run.config.batch_size
 
-            def render(key):
-                images, factors = data.sample_procedural(run.dataset, key, size)
-                return {"image": images, "factors": factors}
-
             @functools.partial(jax.jit, out_shardings=sharding)
             def batches(step):
-                def one(key):
-                    if n == 1:
-                        return render(jax.random.fold_in(key, step))
-                    step_key = jax.random.fold_in(key, step)
-                    return jax.lax.map(
-                        lambda i: render(jax.random.fold_in(step_key, i)), jnp.arange(n)
-                    )
-
-                return jax.vmap(one)(keys)
+                return jax.vmap(
+                    lambda key: data.procedural_step_batch(run.dataset, key, step, size, n)
+                )(keys)
 
             return batches
         member_runs = [build(c) for c in self.configs]
