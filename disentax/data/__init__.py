@@ -47,12 +47,12 @@ def check_options(name: str, cls: type, options: dict) -> None:
             )
         hint = hints[key]
         allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-        allowed = tuple(type(None) if a is None else a for a in allowed)
+        if not all(isinstance(a, type) for a in allowed):
+            continue  # a generic annotation (tuple[int, ...]): left to the constructor
         ok = any(
             isinstance(value, bool) == (a is bool)
             and (isinstance(value, a) or (a is float and isinstance(value, int)))
             for a in allowed
-            if isinstance(a, type)
         )
         if not ok:
             names = " or ".join(getattr(a, "__name__", str(a)) for a in allowed)
