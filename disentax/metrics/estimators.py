@@ -862,7 +862,8 @@ def fit_random_forest(
     every node, k = ⌊√F⌋ random features (`max_features`); splits maximise the decrease of
     weighted entropy (`entropy_level_gain`). A tree predicts its leaf's class frequencies; the
     forest averages them. Importances are sklearn's: per tree the entropy decreases per feature
-    normalised to sum 1, averaged over trees and normalised again.
+    normalised to sum 1, averaged over trees and normalised again. The trees are grown on all
+    devices, each device its share (`split_over_devices`).
     """
     n, num_features = x_NxF.shape
     k = max(1, int(num_features**0.5)) if max_features is None else max_features
@@ -892,25 +893,57 @@ def fit_random_forest(
         total = jnp.sum(importance)
         return tree, proba, jnp.where(total > 0, importance / jnp.where(total > 0, total, 1), 0)
 
-    trees, probas, importances = lax.map(one_tree, (draws, noise))
+    trees, probas, importances = split_over_devices(
+        lambda rows: lax.map(one_tree, rows), (draws, noise)
+    )
     mean = jnp.mean(importances, axis=0)
     total = jnp.sum(mean)
     feature_importances = jnp.where(total > 0, mean / jnp.where(total > 0, total, 1.0), 0.0)
     return (edges, trees, probas), feature_importances
 
 
+def split_over_devices(fn, xs, *shared):
+    """`fn(xs, *shared)` for a function of independent rows (the leading axis of every leaf of
+    `xs`), with the rows split over all devices: each device applies `fn` to its own ⌈T/D⌉ rows
+    and the whole of `shared` (`shard_map`; T is padded with copies of the first rows, dropped
+    from the result), and the result comes back replicated. A row's result is computed as on one
+    device, so it does not depend on the device count."""
+    devices = jax.devices()
+    if len(devices) == 1:
+        return fn(xs, *shared)
+    count = jax.tree.leaves(xs)[0].shape[0]
+    pad = -count % len(devices)
+    padded = jax.tree.map(lambda x: jnp.concatenate([x, jnp.resize(x, (pad, *x.shape[1:]))]), xs)
+    mesh = jax.sharding.Mesh(np.array(devices), ("rows",))
+    spec = jax.sharding.PartitionSpec("rows")
+    whole = jax.sharding.PartitionSpec()
+    split = jax.shard_map(
+        fn, mesh=mesh, in_specs=(spec, *(whole,) * len(shared)), out_specs=spec, check_vma=False
+    )
+    replicated = jax.sharding.NamedSharding(mesh, whole)
+    return jax.tree.map(
+        lambda y: lax.with_sharding_constraint(y[:count], replicated), split(padded, *shared)
+    )
+
+
 @jax.jit
 def random_forest_predict(model, x_NxF):
-    """Class index `[N]` of a `fit_random_forest` model: argmax of the mean tree probabilities."""
-    edges, trees, probas = model
-    bins = apply_bins(x_NxF, edges)
+    """Class index `[N]` of a `fit_random_forest` model: argmax of the mean tree probabilities,
+    the samples split over all devices."""
 
-    def tree_proba(total, tree_and_proba):
-        tree, proba = tree_and_proba
-        return total + proba[tree_leaves(tree, bins)], None
+    def predict(x_NxF, model):
+        edges, trees, probas = model
+        bins = apply_bins(x_NxF, edges)
 
-    total, _ = lax.scan(tree_proba, jnp.zeros((x_NxF.shape[0], probas.shape[-1])), (trees, probas))
-    return first_max_index(total)
+        def tree_proba(total, tree_and_proba):
+            tree, proba = tree_and_proba
+            return total + proba[tree_leaves(tree, bins)], None
+
+        initial = jnp.zeros((x_NxF.shape[0], probas.shape[-1]))
+        total, _ = lax.scan(tree_proba, initial, (trees, probas))
+        return first_max_index(total)
+
+    return split_over_devices(predict, x_NxF, model)
 
 
 # --- inputs shared by the classifier-based metrics ---

@@ -277,6 +277,7 @@ def main():
     )[:, :NUM_TRAIN]
     result = {
         "device": str(jax.devices()[0]),
+        "devices": jax.device_count(),
         "num_train": NUM_TRAIN,
         "num_test": NUM_TEST,
         "repeats": args.repeats,
