@@ -63,7 +63,7 @@ def curves(setting, checkpoints, *, log=print, save=None) -> list[dict]:
             done = checkpoint
             pop = jax.block_until_ready(pop)
             train_s += time.perf_counter() - start
-            scored = runner.score(model, population, pop, images, factors, setting)
+            scored, _ = runner.score(model, population, pop, images, factors, setting)
             for row in scored:
                 rows.append({**row, "step": checkpoint, "train_s": train_s})
                 log(

@@ -5,6 +5,7 @@ paper (InfoM, InfoE, InfoC, DCI, PSNR), and written as mean ± 95 % t-interval o
     python experiments/qlae/run.py --setting long --out runs/qlae_long   # the longer hand run
     python experiments/qlae/run.py --setting gpu --out runs/qlae_gpu     # 20,000 steps on a GPU
     python experiments/qlae/run.py --setting gpu_gans --out runs/qlae_gpu_gans  # the GAN rows
+    python experiments/qlae/run.py --add-dci --out runs/qlae_gpu  # DCI from a run's saved codes
 
 Model names are `config.py`'s with a `_no_wd` suffix for the "w/o weight decay" ablations.
 The GAN rows (InfoWGAN-GP, QLInfoWGAN-GP) keep `config.py`'s optimizers (2e-4, both players),
@@ -205,16 +206,15 @@ def score(model: str, population: Population, pop, images, factors, setting: Set
     models and sklearn's logistic regression for InfoE, as the QLAE code; for a GAN the critic's
     latent head, quantized in QLInfoWGAN-GP), DCI (when `setting.dci`) and, for the
     autoencoders only (the QLAE code gives its GANs none), the mean PSNR of sigmoid(logits) on
-    `images`."""
+    `images`. Returns (rows, the scored codes `[M, N, L]`)."""
     run = population.run
     discrete = model.removesuffix(NO_WD) in DISCRETE
     gan = model.removesuffix(NO_WD) in GANS
     # The number of values of a discrete latent: its codebook size, the same for every member.
     width = getattr(run.model, "num_values", getattr(run.model, "num_codes", None))
     width = width if discrete else None
-    half = images.shape[0] // 2
     reconstruct = jax.jit(lambda p, x: jax.nn.sigmoid(run.model.apply({"params": p}, x)[0]))
-    rows = []
+    rows, scored = [], []
     for m in range(population.size):
         params = population.member(pop, m).params
         batches = range(0, images.shape[0], 500)
@@ -239,17 +239,49 @@ def score(model: str, population: Population, pop, images, factors, setting: Set
         row["active_latents"] = int(info["num_active_latents"])
         row["nmi"] = np.asarray(info["nmi"]).tolist()
         if setting.dci:
-            scores = metrics.dci(z[:half], factors[:half], z[half:], factors[half:])
-            row.update({f"dci/{k}": float(v) for k, v in scores.items() if np.ndim(v) == 0})
+            row.update(dci_columns(z, factors))
         rows.append({"model": model, "seed": population.configs[m].seed, **row})
-    return rows
+        scored.append(z)
+    return rows, np.stack(scored)
+
+
+def dci_columns(z, factors) -> dict:
+    """DCI (disentanglement_lib's: gradient-boosted trees) of codes `[N, L]`, fitted on the
+    first half of the images and tested on the second: {"dci/<score>": value}."""
+    half = z.shape[0] // 2
+    scores = metrics.dci(z[:half], factors[:half], z[half:], factors[half:])
+    return {f"dci/{k}": float(v) for k, v in scores.items() if np.ndim(v) == 0}
+
+
+def add_dci(out: str | pathlib.Path, *, log=print) -> dict:
+    """Scores DCI after the fact from a finished run's `codes_<model>.npz` (a GPU run's codes,
+    scored on a CPU): adds `dci_columns` to each row of `results.json`, rewrites it and
+    `table.md`, and returns the result."""
+    out = pathlib.Path(out)
+    path = out / "results.json"
+    if not path.is_file():
+        raise UserError(f"{out} holds no results.json; give run.py's --out of a finished run")
+    result = json.loads(path.read_text())
+    for row in result["rows"]:
+        saved = out / f"codes_{row['model']}.npz"
+        if not saved.is_file():
+            raise UserError(f"{saved} is missing: the run saved no codes for {row['model']!r}")
+        with np.load(saved) as arrays:
+            member = list(arrays["seeds"]).index(row["seed"])
+            row.update(dci_columns(arrays["codes"][member], arrays["factors"]))
+        log(f"{row['model']} seed {row['seed']}: DCI-D {row['dci/disentanglement']:.3f}")
+    result["table"] = table(result["rows"])
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    (out / "table.md").write_text(markdown(result["table"]) + "\n")
+    return result
 
 
 def run(setting: Setting, out: str | pathlib.Path | None = None, *, log=print) -> dict:
     """Trains and scores every model of `setting`; returns {"rows", "table", "wall_s",
     "setting"} and, with `out`, writes `results.json` (after each model, so an interrupted run
-    keeps the models it finished), `table.md` and the NMI heatmap of each model's first seed
-    (`nmi_<model>.png`) there."""
+    keeps the models it finished), each model's scored codes and the factors
+    (`codes_<model>.npz`: codes `[seeds, N, L]`, seeds, factors `[N, K]`; `add_dci` reads them),
+    `table.md` and the NMI heatmap of each model's first seed (`nmi_<model>.png`) there."""
     for model in setting.models:  # before any training
         require_known(model)
     config_lib.load_config(str(CONFIG))  # registers the reduced datasets (`config.pooled`)
@@ -264,7 +296,8 @@ def run(setting: Setting, out: str | pathlib.Path | None = None, *, log=print) -
         start = time.perf_counter()
         population, pop = train(model, setting, log=log)
         trained = time.perf_counter()
-        rows += score(model, population, pop, images, factors, setting)
+        scored_rows, scored_codes = score(model, population, pop, images, factors, setting)
+        rows += scored_rows
         wall[model] = {"train": trained - start, "score": time.perf_counter() - trained}
         log(f"{model}: trained {wall[model]['train']:.1f} s, scored {wall[model]['score']:.1f} s")
         result = {
@@ -275,6 +308,12 @@ def run(setting: Setting, out: str | pathlib.Path | None = None, *, log=print) -
             "wall_s": wall,
         }
         if out is not None:
+            np.savez_compressed(
+                out / f"codes_{model}.npz",
+                codes=scored_codes,
+                seeds=np.asarray(setting.seeds),
+                factors=factors,
+            )
             (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     if out is not None:
         (out / "table.md").write_text(markdown(result["table"]) + "\n")
@@ -318,6 +357,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--setting", choices=sorted(SETTINGS), default="test")
     parser.add_argument("--out", required=True)
+    parser.add_argument(
+        "--add-dci",
+        action="store_true",
+        help="train nothing: score DCI from the codes of the finished run in --out",
+    )
     parser.add_argument("--models", help="comma-separated subset of the setting's models")
     parser.add_argument("--steps", type=int, help="override the setting's number of steps")
     parser.add_argument("--variant", help="override the setting's network size: _tiny, _16px")
@@ -329,6 +373,9 @@ def main(argv=None):
         help="one weight decay factor for every model (default: the setting's)",
     )
     args = parser.parse_args(argv)
+    if args.add_dci:
+        print(markdown(add_dci(args.out)["table"]))
+        return
     setting = SETTINGS[args.setting]
     if args.models:
         setting = dataclasses.replace(setting, models=tuple(args.models.split(",")))

@@ -3,11 +3,13 @@ populations and scored on the critic's latent head."""
 
 import dataclasses
 import importlib.util
+import json
 import pathlib
 
 import numpy as np
 import pytest
 
+from disentax import metrics
 from disentax.errors import UserError
 
 RUN = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "qlae" / "run.py"
@@ -74,7 +76,8 @@ def test_an_unknown_model_is_a_one_line_error_listing_the_known_ones(runner):
     assert all(name in message for name in ("info_wgan", "ql_info_wgan_no_wd", "qlae"))
 
 
-def test_a_tiny_gan_table_trains_and_scores_the_quantized_latent_head_without_psnr(runner):
+@pytest.fixture(scope="module")
+def gan_table(runner, tmp_path_factory):
     # One GAN only: each costs about 30 s of XLA compilation on 2 cores (the population's init
     # and its step of 5 critic updates and one generator update); InfoWGAN-GP differs only in
     # its continuous estimators, the autoencoders' path.
@@ -90,7 +93,14 @@ def test_a_tiny_gan_table_trains_and_scores_the_quantized_latent_head_without_ps
         num_eval_samples=64,
         dci=False,
     )
-    result = runner.run(setting, log=lambda _: None)
+    out = tmp_path_factory.mktemp("gan_table")
+    return runner.run(setting, out, log=lambda _: None), out
+
+
+def test_a_tiny_gan_table_trains_and_scores_the_quantized_latent_head_without_psnr(
+    runner, gan_table
+):
+    result, _ = gan_table
     rows = result["rows"]
     assert [(r["model"], r["seed"]) for r in rows] == [("ql_info_wgan", 0), ("ql_info_wgan", 1)]
     for r in rows:
@@ -122,3 +132,38 @@ def test_a_table_of_autoencoders_and_gans_leaves_the_gans_psnr_cells_empty(runne
         "| QLAE | 0.55 ± 0.64 | 30.5 ± 6.4 |",
         "| QLInfoWGAN-GP | 0.25 ± 0.64 |  |",
     ]
+
+
+def test_dci_is_scored_after_the_fact_from_the_saved_codes(runner, gan_table):
+    """`codes_<model>.npz` holds the codes the row was scored on (its InfoM recomputes from
+    them); `add_dci` adds DCI fitted on the first half, tested on the second, to every row and
+    to the table."""
+    result, out = gan_table
+    with np.load(out / "codes_ql_info_wgan.npz") as saved:
+        codes, seeds, factors = saved["codes"], saved["seeds"], saved["factors"]
+    assert codes.shape == (2, 64, 12) and list(seeds) == [0, 1] and factors.shape == (64, 6)
+    for m, row in enumerate(result["rows"]):
+        info = metrics.infomec(codes[m], factors, discrete_latents=True, num_latent_values=10)
+        assert float(info["infom"]) == pytest.approx(row["infom"], abs=1e-6)
+    added = runner.add_dci(out, log=lambda _: None)
+    assert json.loads((out / "results.json").read_text())["rows"] == added["rows"]
+    expected = metrics.dci(codes[1, :32], factors[:32], codes[1, 32:], factors[32:])
+    assert added["rows"][1]["dci/disentanglement"] == pytest.approx(
+        float(expected["disentanglement"]), abs=1e-6
+    )
+    assert added["rows"][0]["infom"] == result["rows"][0]["infom"]
+    assert all(n == 2 for _, _, n in added["table"]["ql_info_wgan"].values())
+    header = (out / "table.md").read_text().splitlines()[0]
+    assert header == (
+        "| model | infom | infoe | infoc | dci/disentanglement | dci/completeness "
+        "| dci/informativeness_test |"
+    )
+
+
+def test_dci_from_a_run_without_codes_is_a_one_line_error(runner, tmp_path):
+    with pytest.raises(UserError, match="holds no results.json") as error:
+        runner.add_dci(tmp_path)
+    (tmp_path / "results.json").write_text(json.dumps({"rows": [{"model": "ae", "seed": 0}]}))
+    with pytest.raises(UserError, match="codes_ae.npz is missing") as missing:
+        runner.add_dci(tmp_path)
+    assert "\n" not in str(error.value) + str(missing.value)
