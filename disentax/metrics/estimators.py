@@ -863,7 +863,7 @@ def fit_random_forest(
     weighted entropy (`entropy_level_gain`). A tree predicts its leaf's class frequencies; the
     forest averages them. Importances are sklearn's: per tree the entropy decreases per feature
     normalised to sum 1, averaged over trees and normalised again. The trees are grown on all
-    devices, each device its share (`split_over_devices`).
+    of this host's devices, each device its share (`split_over_devices`).
     """
     n, num_features = x_NxF.shape
     k = max(1, int(num_features**0.5)) if max_features is None else max_features
@@ -904,11 +904,12 @@ def fit_random_forest(
 
 def split_over_devices(fn, xs, *shared):
     """`fn(xs, *shared)` for a function of independent rows (the leading axis of every leaf of
-    `xs`), with the rows split over all devices: each device applies `fn` to its own ⌈T/D⌉ rows
-    and the whole of `shared` (`shard_map`; T is padded with copies of the first rows, dropped
-    from the result), and the result comes back replicated. A row's result is computed as on one
-    device, so it does not depend on the device count."""
-    devices = jax.devices()
+    `xs`), with the rows split over this process's devices: each device applies `fn` to its own
+    ⌈T/D⌉ rows and the whole of `shared` (`shard_map`; T is padded with copies of the first rows,
+    dropped from the result), and the result comes back replicated. A row's result is computed
+    as on one device, so it does not depend on the device count. Metrics are computed by every
+    host on its own values, so the split stays within the host (`jax.local_devices()`)."""
+    devices = jax.local_devices()
     if len(devices) == 1:
         return fn(xs, *shared)
     count = jax.tree.leaves(xs)[0].shape[0]
@@ -929,7 +930,7 @@ def split_over_devices(fn, xs, *shared):
 @jax.jit
 def random_forest_predict(model, x_NxF):
     """Class index `[N]` of a `fit_random_forest` model: argmax of the mean tree probabilities,
-    the samples split over all devices."""
+    the samples split over this host's devices."""
 
     def predict(x_NxF, model):
         edges, trees, probas = model

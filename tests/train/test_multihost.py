@@ -1,6 +1,7 @@
 """Two processes (hosts) with one CPU device each, joined by `jax.distributed` (gloo): training,
 resuming from the shared checkpoint, host-gathered ("epochs") batches and a population of two
-members (one per host) give the numbers of one process with two devices."""
+members (one per host) give the numbers of one process with two devices; the random-forest DCI,
+split over a host's own devices, gives them too."""
 
 import json
 import os
@@ -14,12 +15,14 @@ import pytest
 SCRIPT = textwrap.dedent("""
     import json, sys
     import jax
+    import numpy as np
     mode, workdir = sys.argv[1], sys.argv[2]
     if mode == "host":
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
         jax.distributed.initialize(coordinator_address=f"127.0.0.1:{sys.argv[4]}",
                                    num_processes=2, process_id=int(sys.argv[3]))
     from disentax import config as config_lib
+    from disentax import metrics
     from disentax.train import train
     from disentax.train.sweep import run_sweep
 
@@ -42,6 +45,14 @@ SCRIPT = textwrap.dedent("""
         rows = run_sweep(configs, f"{workdir}/population", strategy="vmap", progress=False)
         return [{k: float(r[k]) for k in ("train/loss", "eval/mig")} for r in rows]
 
+    def forest_dci():
+        rng = np.random.default_rng(0)
+        factors = rng.integers(0, 4, (200, 2)).astype(np.int32)
+        codes = (factors + 0.5 * rng.normal(size=(200, 2))).astype(np.float32)
+        scores = metrics.dci(codes[:100], factors[:100], codes[100:], factors[100:],
+                             estimator="random_forest", num_classes=4)
+        return {k: float(scores[k]) for k in ("disentanglement", "informativeness_test")}
+
     out = {
         "devices": jax.device_count(),
         "local_devices": jax.local_device_count(),
@@ -50,6 +61,7 @@ SCRIPT = textwrap.dedent("""
         "resumed": run("iid", 12),
         "epochs": run("epochs", 8, data_sampling="epochs"),
         "population": population(),
+        "forest_dci": forest_dci(),
     }
     print("RESULT " + json.dumps(out))
 """)
@@ -113,3 +125,9 @@ def test_a_population_over_two_hosts_scores_as_on_one_process(runs):
     for got, expected in zip(hosts[0]["population"], single["population"], strict=True):
         assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
     assert hosts[0]["population"][0] != hosts[0]["population"][1]  # two different seeds
+
+
+def test_the_forest_dci_on_each_host_equals_one_process_with_two_devices(runs):
+    hosts, single = runs
+    assert hosts[0]["forest_dci"] == hosts[1]["forest_dci"]
+    assert hosts[0]["forest_dci"] == pytest.approx(single["forest_dci"], abs=1e-6)
