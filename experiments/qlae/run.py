@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import json
 import pathlib
+import sys
 import time
 
 import jax
@@ -267,7 +268,10 @@ def add_dci(out: str | pathlib.Path, *, log=print) -> dict:
         if not saved.is_file():
             raise UserError(f"{saved} is missing: the run saved no codes for {row['model']!r}")
         with np.load(saved) as arrays:
-            member = list(arrays["seeds"]).index(row["seed"])
+            seeds = arrays["seeds"].tolist()
+            if row["seed"] not in seeds:
+                raise UserError(f"{saved} holds seeds {seeds}, not the row's seed {row['seed']}")
+            member = seeds.index(row["seed"])
             row.update(dci_columns(arrays["codes"][member], arrays["factors"]))
         log(f"{row['model']} seed {row['seed']}: DCI-D {row['dci/disentanglement']:.3f}")
     result["table"] = table(result["rows"])
@@ -396,4 +400,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as error:
+        sys.exit(f"run.py: error: {error}")

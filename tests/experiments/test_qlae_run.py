@@ -166,4 +166,9 @@ def test_dci_from_a_run_without_codes_is_a_one_line_error(runner, tmp_path):
     (tmp_path / "results.json").write_text(json.dumps({"rows": [{"model": "ae", "seed": 0}]}))
     with pytest.raises(UserError, match="codes_ae.npz is missing") as missing:
         runner.add_dci(tmp_path)
-    assert "\n" not in str(error.value) + str(missing.value)
+    np.savez(
+        tmp_path / "codes_ae.npz", codes=np.zeros((1, 4, 2)), seeds=[1], factors=np.zeros((4, 1))
+    )
+    with pytest.raises(UserError, match=r"holds seeds \[1\], not the row's seed 0") as other:
+        runner.add_dci(tmp_path)
+    assert "\n" not in str(error.value) + str(missing.value) + str(other.value)
