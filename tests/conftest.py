@@ -1,7 +1,10 @@
 """Shared fixtures: a tiny config and one tiny finished run that tests copy rather than retrain."""
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 
 import jax
@@ -38,3 +41,25 @@ def run_copy(finished_run, tmp_path):
     copy = tmp_path / "run"
     shutil.copytree(workdir, copy)
     return config, copy
+
+
+def run_on_devices(script: str, num_devices: int, *args: str, timeout: int = 900):
+    """Runs `script` (`python -c`, with `args`) in a fresh process with `num_devices` simulated
+    CPU devices: (the JSON of its last stdout line, its stderr); a failed script fails the test
+    with its stderr's tail."""
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={num_devices}"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
+
+
+@pytest.fixture(scope="session")
+def on_devices():
+    """`run_on_devices`: a script run on simulated CPU devices (multi-device tests)."""
+    return run_on_devices

@@ -1,10 +1,7 @@
 """The random forest split over 3 simulated CPU devices: every tree, probability and prediction
 as on one device, also under vmap over a population of representations."""
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import jax
@@ -70,14 +67,8 @@ def population_dci():
 
 
 @pytest.fixture(scope="module")
-def three_devices():
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=3"}
-    here = os.path.dirname(os.path.abspath(__file__))
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, here], capture_output=True, text=True, env=env, timeout=600
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def three_devices(on_devices):
+    return on_devices(SCRIPT, 3, os.path.dirname(os.path.abspath(__file__)), timeout=600)[0]
 
 
 def test_every_tree_and_prediction_equals_the_single_device_forest(three_devices):

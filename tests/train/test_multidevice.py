@@ -1,9 +1,5 @@
 """Data parallelism on 4 simulated CPU devices: same numbers as 1 device, one-line errors."""
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -37,18 +33,9 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def four_devices(tmp_path_factory):
+def four_devices(tmp_path_factory, on_devices):
     tmp = tmp_path_factory.mktemp("multi")
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp / "run"), str(tmp / "bad")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
+    return on_devices(SCRIPT, 4, str(tmp / "run"), str(tmp / "bad"), timeout=600)
 
 
 def test_four_devices_match_one_device(four_devices):

@@ -1,9 +1,6 @@
 """A population on a ("pop", "data") mesh of 4 simulated CPU devices: same numbers as on one."""
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -70,13 +67,8 @@ SCRIPT = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def placed():
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=900
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def placed(on_devices):
+    return on_devices(SCRIPT, 4)[0]
 
 
 def test_sharded_population_matches_one_device(placed):
@@ -146,23 +138,14 @@ GAN_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_a_gan_population_on_a_pop_by_data_mesh_trains_as_on_one_device():
+def test_a_gan_population_on_a_pop_by_data_mesh_trains_as_on_one_device(on_devices):
     """A GAN reads [M, 5, B, ...] a step: on 2 × 2 devices each device holds one member's 5
     critic batches, half of each, and 2 steps (10 Adam updates of lr 2e-4) end where one device
     ends. Only the batch means' summation order differs (measured: every weight within 1.9e-7);
     Adam can turn such rounding of a near-zero gradient into a step of ±lr, so the bound on the
     largest difference is `test_gan_training`'s 2·lr, and ≥ 99.9 % are within 1e-5."""
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    proc = subprocess.run(
-        [sys.executable, "-c", GAN_SCRIPT % root],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out, _ = on_devices(GAN_SCRIPT % root, 4)
     batch = 8  # the smoke config's
     assert out["one_device"] == {"mesh": {"pop": 1, "data": 1}, "batch_shard": [[2, 5, batch]]}
     split = out["pop2_data2"]
