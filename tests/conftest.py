@@ -20,6 +20,19 @@ jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
+MAX_WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (pyproject's addopts): one worker per CPU this process may use, at most
+    `MAX_WORKERS` (each holds its own XLA programs, ~1-2 GB); `PYTEST_XDIST_AUTO_NUM_WORKERS`
+    overrides. psutil's count, xdist's default, ignores CPU affinity (container limits)."""
+    requested = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if requested:
+        return int(requested)
+    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
+
+
 def tiny_config(**overrides):
     config = config_lib.load_config("beta_vae:tiny")
     config_lib.apply_overrides(config, [f"{k}={v}" for k, v in overrides.items()])
