@@ -26,11 +26,19 @@ MAX_WORKERS = 4
 def pytest_xdist_auto_num_workers(config):
     """`-n auto` (pyproject's addopts): one worker per CPU this process may use, at most
     `MAX_WORKERS` (each holds its own XLA programs, ~1-2 GB); `PYTEST_XDIST_AUTO_NUM_WORKERS`
-    overrides. psutil's count, xdist's default, ignores CPU affinity (container limits)."""
+    overrides. psutil's count, xdist's default, ignores CPU affinity (container limits);
+    where the OS has no affinity (macOS), every CPU counts."""
     requested = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
     if requested:
+        if not requested.isdigit() or int(requested) < 1:
+            raise pytest.UsageError(
+                f"PYTEST_XDIST_AUTO_NUM_WORKERS must be a positive integer, got {requested!r}"
+            )
         return int(requested)
-    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
+    usable = (
+        os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    )
+    return max(1, min(MAX_WORKERS, len(usable)))
 
 
 def tiny_config(**overrides):
