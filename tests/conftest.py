@@ -35,10 +35,11 @@ def pytest_xdist_auto_num_workers(config):
                 f"PYTEST_XDIST_AUTO_NUM_WORKERS must be a positive integer, got {requested!r}"
             )
         return int(requested)
-    usable = (
-        os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-    )
-    return max(1, min(MAX_WORKERS, len(usable)))
+    if hasattr(os, "sched_getaffinity"):
+        usable = len(os.sched_getaffinity(0))
+    else:
+        usable = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, usable))
 
 
 def tiny_config(**overrides):

@@ -188,19 +188,15 @@ def test_a_gan_population_reads_and_trains_as_each_member_alone(gan_population):
 
 
 MESH_SCRIPT = textwrap.dedent("""
-    import json, pathlib, sys
+    import json, sys
     import jax, numpy as np
-    from disentax import config as config_lib
     from disentax.train import parallel
     from disentax.train.population import Population
 
-    CONFIG = pathlib.Path(sys.argv[1])
-    configs = []
-    for seed in (0, 3):
-        c = config_lib.load_config(f"{CONFIG}:model=info_wgan,dataset=dsprites_procedural,smoke")
-        c.seed = seed
-        configs.append(c)
-    population = Population.create(configs, "vmap", parallel.population_mesh(2))
+    sys.path.insert(0, sys.argv[1])
+    from test_gan_training import gan_population_configs
+
+    population = Population.create(gan_population_configs(), "vmap", parallel.population_mesh(2))
     pop = population.init_state()
     for step in range(2):
         batches = population.batch_fn(step)
@@ -224,7 +220,8 @@ def test_a_gan_population_on_a_pop_by_data_mesh_trains_as_on_one_device(
     batch = population.run.config.batch_size
     one = {s.data.shape[:3] for s in population.batch_fn(1)["image"].addressable_shards}
     assert dict(population.mesh.shape) == {"pop": 1, "data": 1} and one == {(2, 5, batch)}
-    split, _ = on_devices(MESH_SCRIPT, 4, str(CONFIG), str(tmp_path / "mesh.npz"))
+    here = str(pathlib.Path(__file__).parent)
+    split, _ = on_devices(MESH_SCRIPT, 4, here, str(tmp_path / "mesh.npz"))
     assert split["mesh"] == {"pop": 2, "data": 2}
     assert split["batch_shard"] == [[1, 5, batch // 2]]
     with np.load(tmp_path / "mesh.npz") as stored:
