@@ -1,15 +1,18 @@
-"""P02's claim, run by hand (not in the default suite): QLAE should beat AE and β-VAE on InfoM and
-InfoE at AE's PSNR, and lose part of that margin without weight decay (`run.py`).
+"""P02's claim, run by hand (not in the default suite): QLAE should beat the baselines (AE,
+β-VAE and, where the setting trains them, β-TCVAE, BioAE and the ablations VQ-VAE with and
+without weight decay and QLAE with a global codebook) on InfoM and InfoE at AE's PSNR, and lose
+part of its margin over AE without weight decay (`run.py`).
 
     pytest experiments/qlae/test_claim.py                          # setting "test", ~25 min CPU
-    QLAE_CLAIM_SETTING=gpu pytest experiments/qlae/test_claim.py   # 20,000 steps, ~20 min H200
-    QLAE_CLAIM_RESULTS=experiments/qlae/results/h200_20k.json pytest experiments/qlae/test_claim.py
+    QLAE_CLAIM_SETTING=gpu pytest experiments/qlae/test_claim.py   # 20,000 steps, ~45 min H200
+    QLAE_CLAIM_RESULTS=a.json:b.json pytest experiments/qlae/test_claim.py
 
-The last form checks a finished run's `results.json` (here the H200 run of setting "gpu", README
-"On a GPU") instead of training. In setting "test" (600 steps on this CPU) only the comparisons
-with β-VAE hold; the other assertions are kept as the paper states them and are strict expected
-failures there (FINDING, README "Weight decay held at the paper's lr·λ·T"), plain assertions in
-setting "gpu", where all of them held.
+The last form checks finished runs' `results.json` files (joined by the path separator; each
+model in one of them) instead of training: README "On a GPU" and "On this CPU" give the files of
+setting "gpu". In setting "test" (600 steps on this CPU) only the comparisons with β-VAE hold;
+the other assertions are kept as the paper states them and are strict expected failures there
+(FINDING, README "Weight decay held at the paper's lr·λ·T"), plain assertions in setting "gpu",
+where they held, except for the global-codebook ablation (GLOBAL_FINDING).
 """
 
 import importlib.util
@@ -21,7 +24,7 @@ import numpy as np
 import pytest
 
 RUN = pathlib.Path(__file__).resolve().with_name("run.py")
-RESULTS = os.environ.get("QLAE_CLAIM_RESULTS")
+RESULTS = [pathlib.Path(p) for p in os.environ.get("QLAE_CLAIM_RESULTS", "").split(os.pathsep) if p]
 
 
 def load_runner():
@@ -31,13 +34,10 @@ def load_runner():
     return module
 
 
-def setting_name(runner) -> str:
-    """The setting under test: the one whose member configs are those the results file's
-    setting trains (its every model and seed; fields that no member uses may differ), else
-    `QLAE_CLAIM_SETTING` (default "test")."""
-    if RESULTS is None:
-        return os.environ.get("QLAE_CLAIM_SETTING", "test")
-    stored = json.loads(pathlib.Path(RESULTS).read_text())["setting"]
+def stored_setting_name(runner, stored: dict) -> str:
+    """The name of the setting that trains every model and seed a results file's `stored`
+    setting ran, with the same member configs and scoring (the file may hold a subset of the
+    setting's models; fields that no member uses may differ)."""
     ran = runner.Setting(
         **{
             k: tuple(map(tuple, v)) if k == "model_weight_decay_scales" else v
@@ -52,12 +52,27 @@ def setting_name(runner) -> str:
         ]
 
     def scored(setting):
-        return (setting.models, setting.seeds, setting.num_eval_samples, setting.dci)
+        return (setting.seeds, setting.num_eval_samples, setting.dci)
 
     for name, setting in runner.SETTINGS.items():
-        if scored(setting) == scored(ran) and members(setting) == members(ran):
+        if (
+            set(ran.models) <= set(setting.models)
+            and scored(setting) == scored(ran)
+            and members(setting) == members(ran)
+        ):
             return name
-    raise ValueError(f"{RESULTS} was run with a setting run.py does not define: {stored}")
+    raise ValueError(f"a results file was run with a setting run.py does not define: {stored}")
+
+
+def setting_name(runner) -> str:
+    """The setting under test: that of the results files (all the same), else
+    `QLAE_CLAIM_SETTING` (default "test")."""
+    if not RESULTS:
+        return os.environ.get("QLAE_CLAIM_SETTING", "test")
+    names = {stored_setting_name(runner, json.loads(p.read_text())["setting"]) for p in RESULTS}
+    if len(names) != 1:
+        raise ValueError(f"the results files were run with different settings: {sorted(names)}")
+    return names.pop()
 
 
 RUNNER = load_runner()
@@ -68,14 +83,36 @@ FINDING = (
     "PSNR 23.8 vs AE 25.1 dB, and QLAE w/o weight decay keeps more of the margin (0.046 vs "
     "0.021); holding the paper's lr*wd*T = 20 collapses QLAE to one code (README)"
 )
+GLOBAL_FINDING = (
+    "not reproduced at 20,000 steps (CPU, 16 px): QLAE w/ global codebook InfoM 0.86 +- 0.02, "
+    'InfoE 0.91 +- 0.04 vs QLAE 0.87 +- 0.03, 0.92 +- 0.05 (README "On this CPU")'
+)
 claim = pytest.mark.xfail(SETTING == "test", strict=True, reason=FINDING)
+MODELS = RUNNER.SETTINGS[SETTING].models
+# The models QLAE should beat beyond the seed spread: every one the setting trains but QLAE and
+# its weight-decay ablation (whose test is the margin over AE, below).
+BASELINES = [m for m in MODELS if m not in ("qlae", "qlae_no_wd")]
+EXPECTED_FAILURES = {
+    "test": {"ae": claim},
+    "gpu": {"qlae_global": pytest.mark.xfail(strict=True, reason=GLOBAL_FINDING)},
+}.get(SETTING, {})
 
 
 @pytest.fixture(scope="module")
 def result():
-    if RESULTS is not None:
-        return json.loads(pathlib.Path(RESULTS).read_text())
-    return RUNNER.run(RUNNER.SETTINGS[SETTING], log=lambda _: None)
+    """The setting's rows and table: trained now, or read from the results files."""
+    if not RESULTS:
+        return RUNNER.run(RUNNER.SETTINGS[SETTING], log=lambda _: None)
+    merged = {"rows": [], "table": {}}
+    for path in RESULTS:
+        stored = json.loads(path.read_text())
+        if twice := set(stored["table"]) & set(merged["table"]):
+            raise ValueError(f"{path} repeats model(s) {sorted(twice)} of another results file")
+        merged["rows"] += stored["rows"]
+        merged["table"] |= stored["table"]
+    if missing := [m for m in MODELS if m not in merged["table"]]:
+        raise ValueError(f"setting {SETTING!r} has model(s) {missing} in no results file")
+    return merged
 
 
 def values(result, model, metric):
@@ -83,17 +120,16 @@ def values(result, model, metric):
 
 
 def test_at_least_three_seeds_per_model(result):
-    for model in ("qlae", "ae", "vae", "qlae_no_wd"):
+    for model in MODELS:
         assert len(values(result, model, "infom")) >= 3
 
 
 @pytest.mark.parametrize(
     ("metric", "baseline"),
     [
-        pytest.param("infom", "ae", marks=claim),
-        ("infom", "vae"),
-        pytest.param("infoe", "ae", marks=claim),
-        ("infoe", "vae"),
+        pytest.param(metric, baseline, marks=EXPECTED_FAILURES.get(baseline, ()))
+        for baseline in BASELINES
+        for metric in ("infom", "infoe")
     ],
 )
 def test_qlae_beats_the_baseline_beyond_the_seed_spread(result, metric, baseline):
@@ -102,7 +138,6 @@ def test_qlae_beats_the_baseline_beyond_the_seed_spread(result, metric, baseline
     assert qlae.min() > other.max(), (metric, baseline, qlae, other)
 
 
-@claim
 def test_qlae_reconstructs_within_one_db_of_ae(result):
     qlae, ae = values(result, "qlae", "psnr"), values(result, "ae", "psnr")
     assert qlae.mean() >= ae.mean() - 1.0, (qlae, ae)
@@ -122,7 +157,7 @@ def test_weight_decay_carries_part_of_the_margin(result):
 
 def test_table_has_an_interval_per_model_and_metric(result):
     table = result["table"]
-    assert set(table) == {"qlae", "ae", "vae", "qlae_no_wd"}
+    assert set(table) == set(MODELS)
     for model, columns in table.items():
         for metric in ("infom", "infoe", "infoc", "psnr"):
             mean, half, n = columns[metric]

@@ -84,9 +84,20 @@ def _runner():
 
 @pytest.mark.parametrize(
     ("model", "decay_time"),
-    # lr·λ·T of the H200 run (README "On a GPU"): QLAE at a quarter of the paper's 20, AE held
-    # at the paper's 0.2, the ablation and β-VAE without decay.
-    [("qlae", 5.0), ("ae", 0.2), ("qlae_no_wd", 0.0), ("vae", 0.0)],
+    # lr·λ·T of the H200 and CPU runs (README "On a GPU", "On this CPU"): QLAE and its global
+    # codebook at a quarter of the paper's 20, the others held at the paper's (AE 0.2, BioAE
+    # 0.02, VQ-VAE 2), the "w/o" ablations and the VAEs without decay.
+    [
+        ("qlae", 5.0),
+        ("ae", 0.2),
+        ("qlae_no_wd", 0.0),
+        ("vae", 0.0),
+        ("tcvae", 0.0),
+        ("bio_ae", 0.02),
+        ("vq_vae", 2.0),
+        ("vq_vae_no_wd", 0.0),
+        ("qlae_global", 5.0),
+    ],
 )
 def test_gpu_setting_trains_each_model_as_the_h200_run(model, decay_time):
     runner = _runner()
