@@ -83,18 +83,27 @@ FINDING = (
     "PSNR 23.8 vs AE 25.1 dB, and QLAE w/o weight decay keeps more of the margin (0.046 vs "
     "0.021); holding the paper's lr*wd*T = 20 collapses QLAE to one code (README)"
 )
+# Setting "gpu" (README "On this CPU"): the ablations that did not reproduce at 20,000 steps.
 GLOBAL_FINDING = (
     "not reproduced at 20,000 steps (CPU, 16 px): QLAE w/ global codebook InfoM 0.86 +- 0.02, "
-    'InfoE 0.91 +- 0.04 vs QLAE 0.87 +- 0.03, 0.92 +- 0.05 (README "On this CPU")'
+    "InfoE 0.91 +- 0.04 vs QLAE 0.87 +- 0.03, 0.92 +- 0.05"
+)
+VQ_FINDING = (
+    "not beyond the seed spread at 20,000 steps (CPU, 16 px): VQ-VAE w/ weight decay InfoM "
+    "0.912 / 0.746 / 0.873 vs QLAE 0.875 / 0.854 / 0.875 (its InfoE is below QLAE's)"
 )
 claim = pytest.mark.xfail(SETTING == "test", strict=True, reason=FINDING)
 MODELS = RUNNER.SETTINGS[SETTING].models
 # The models QLAE should beat beyond the seed spread: every one the setting trains but QLAE and
 # its weight-decay ablation (whose test is the margin over AE, below).
 BASELINES = [m for m in MODELS if m not in ("qlae", "qlae_no_wd")]
-EXPECTED_FAILURES = {
-    "test": {"ae": claim},
-    "gpu": {"qlae_global": pytest.mark.xfail(strict=True, reason=GLOBAL_FINDING)},
+EXPECTED_FAILURES = {  # setting: {(metric, baseline): mark}
+    "test": {("infom", "ae"): claim, ("infoe", "ae"): claim},
+    "gpu": {
+        ("infom", "qlae_global"): pytest.mark.xfail(strict=True, reason=GLOBAL_FINDING),
+        ("infoe", "qlae_global"): pytest.mark.xfail(strict=True, reason=GLOBAL_FINDING),
+        ("infom", "vq_vae"): pytest.mark.xfail(strict=True, reason=VQ_FINDING),
+    },
 }.get(SETTING, {})
 
 
@@ -127,7 +136,7 @@ def test_at_least_three_seeds_per_model(result):
 @pytest.mark.parametrize(
     ("metric", "baseline"),
     [
-        pytest.param(metric, baseline, marks=EXPECTED_FAILURES.get(baseline, ()))
+        pytest.param(metric, baseline, marks=EXPECTED_FAILURES.get((metric, baseline), ()))
         for baseline in BASELINES
         for metric in ("infom", "infoe")
     ],
