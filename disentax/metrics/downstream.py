@@ -2,6 +2,7 @@
 `downstream_task`), at several training-set sizes."""
 
 import functools
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -87,7 +88,9 @@ def _reference_fit(estimator, x, y, x_test, y_test, num_classes, seed):
         model = GradientBoostingClassifier(random_state=seed)
     else:
         model = LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), scoring="accuracy")
-    model.fit(x, y)
+    with warnings.catch_warnings():  # sklearn 1.9's notices of 1.10 defaults: same L2 fit
+        warnings.simplefilter("ignore", FutureWarning)
+        model.fit(x, y)
     return (
         jnp.float32(np.mean(model.predict(x) == y)),
         jnp.float32(np.mean(model.predict(x_test) == y_test)),

@@ -1,6 +1,8 @@
 """Downstream task accuracies against a sklearn transcription of disentanglement_lib's
 downstream_task.py (LogisticRegressionCV with 5 folds, 10 Cs)."""
 
+import warnings
+
 import jax
 import numpy as np
 import pytest
@@ -16,7 +18,9 @@ def ref_accuracies(codes, factors, test_codes, test_factors):
     train, test = [], []
     for k in range(factors.shape[1]):
         model = LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), scoring="accuracy")
-        model.fit(codes, factors[:, k])
+        with warnings.catch_warnings():  # sklearn 1.9's notices of 1.10 defaults
+            warnings.simplefilter("ignore", FutureWarning)
+            model.fit(codes, factors[:, k])
         train.append(np.mean(model.predict(codes) == factors[:, k]))
         test.append(np.mean(model.predict(test_codes) == test_factors[:, k]))
     return np.array(train), np.array(test)
