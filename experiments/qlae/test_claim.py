@@ -25,6 +25,7 @@ import pytest
 
 RUN = pathlib.Path(__file__).resolve().with_name("run.py")
 RESULTS = [pathlib.Path(p) for p in os.environ.get("QLAE_CLAIM_RESULTS", "").split(os.pathsep) if p]
+STORED = {path: json.loads(path.read_text()) for path in RESULTS}  # each results file, read once
 
 
 def load_runner():
@@ -67,9 +68,9 @@ def stored_setting_name(runner, stored: dict) -> str:
 def setting_name(runner) -> str:
     """The setting under test: that of the results files (all the same), else
     `QLAE_CLAIM_SETTING` (default "test")."""
-    if not RESULTS:
+    if not STORED:
         return os.environ.get("QLAE_CLAIM_SETTING", "test")
-    names = {stored_setting_name(runner, json.loads(p.read_text())["setting"]) for p in RESULTS}
+    names = {stored_setting_name(runner, stored["setting"]) for stored in STORED.values()}
     if len(names) != 1:
         raise ValueError(f"the results files were run with different settings: {sorted(names)}")
     return names.pop()
@@ -111,11 +112,10 @@ EXPECTED_FAILURES = {  # setting: {(metric, baseline): mark}
 @pytest.fixture(scope="module")
 def result():
     """The setting's rows and table: trained now, or read from the results files."""
-    if not RESULTS:
+    if not STORED:
         return RUNNER.run(RUNNER.SETTINGS[SETTING], log=lambda _: None)
     merged = {"rows": [], "table": {}}
-    for path in RESULTS:
-        stored = json.loads(path.read_text())
+    for path, stored in STORED.items():
         if twice := set(stored["table"]) & set(merged["table"]):
             raise ValueError(f"{path} repeats model(s) {sorted(twice)} of another results file")
         merged["rows"] += stored["rows"]
