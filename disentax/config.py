@@ -43,14 +43,24 @@ def load_sweep(spec: str) -> list[ml_collections.ConfigDict]:
         raise UserError(f"{path.name}: get_sweep({arg!r}) failed: {type(e).__name__}: {e}") from e
     if not members:
         raise UserError(f"{path.name}: get_sweep({arg!r}) returned no member")
-    return [_call_get_config(module, path, member) for member in members]
+    configs = [_call_get_config(module, path, member) for member in members]
+    first = {}
+    for i, config in enumerate(configs):
+        j = first.setdefault(to_json(config), i)
+        if j != i:
+            raise UserError(
+                f"{path.name}: get_sweep({arg!r}) gives the same member twice "
+                f"({members[j]!r} and {members[i]!r})"
+            )
+    return configs
 
 
 def expand_sweep(config: ml_collections.ConfigDict, spec: str) -> list[ml_collections.ConfigDict]:
     """`"seed=0:8 beta=1,2,4,8"` -> one config per point of the product of the value lists.
 
     A field is a dotted config field or the name of an `objective` field (`beta` means
-    `objective.beta`); values are `a:b` (the integers a..b-1) or a comma-separated list.
+    `objective.beta`); values are `a:b` (the integers a..b-1) or a comma-separated list. A field
+    named twice, or a value listed twice, is an error: it would train the same member twice.
     """
     axes = []
     for token in spec.split():
@@ -71,7 +81,16 @@ def expand_sweep(config: ml_collections.ConfigDict, spec: str) -> list[ml_collec
             texts = [v for v in values.split(",") if v]
         if not texts:
             raise UserError(f"sweep term {token!r} gives no value")
-        set_field(config.copy_and_resolve_references(), name, texts[0])  # checks the name
+        if name in dict(axes):
+            raise UserError(
+                f"sweep names {name!r} twice; give all its values in one term, "
+                f"like {name}=0:8 or {name}=1,2,4"
+            )
+        checked = config.copy_and_resolve_references()
+        parsed = [json.dumps(_parsed(checked, name, text)) for text in texts]  # checks name, values
+        repeated = sorted({t for t, p in zip(texts, parsed, strict=True) if parsed.count(p) > 1})
+        if repeated:
+            raise UserError(f"sweep lists the value(s) {', '.join(repeated)} of {name!r} twice")
         axes.append((name, texts))
     if not axes:
         raise UserError('empty sweep; write it like --sweep "seed=0:8 beta=1,2,4,8"')
@@ -220,6 +239,15 @@ def set_field(config: ml_collections.ConfigDict, name: str, text: str) -> None:
         node[leaf] = value
     except (TypeError, ValueError, KeyError) as e:
         raise UserError(f"config field {name!r} rejects {text!r}: {e}") from None
+
+
+def _parsed(config: ml_collections.ConfigDict, name: str, text: str) -> Any:
+    """The value `text` takes in the field `name` of `config` (set there, in place)."""
+    set_field(config, name, text)
+    node = config
+    for part in name.split("."):
+        node = node[part]
+    return node
 
 
 def parse_value(text: str, current: Any, name: str) -> Any:

@@ -124,6 +124,10 @@ def test_fuzz_overrides_never_traceback(pairs):
         ("beta", "sweep term 'beta' is not of the form FIELD=VALUES"),
         ("beta=one", "config field 'objective.beta' needs a float"),
         ("", "empty sweep"),
+        ("seed=0:2 seed=3:5", "sweep names 'seed' twice; give all its values in one term"),
+        ("beta=1 objective.beta=2", "sweep names 'objective.beta' twice"),
+        ("beta=1,4,1.0", "sweep lists the value(s) 1, 1.0 of 'objective.beta' twice"),
+        ("seed=0:2 beta=2,2", "sweep lists the value(s) 2 of 'objective.beta' twice"),
     ],
 )
 def test_bad_sweep_specs_are_one_line_errors(spec, message):
@@ -152,3 +156,16 @@ def test_a_get_sweep_without_members_is_a_one_line_error(tmp_path):
     assert [c.seed for c in config_lib.load_sweep(str(path))] == [1, 2]
     with pytest.raises(UserError, match=r"get_sweep\('none'\) returned no member"):
         config_lib.load_sweep(f"{path}:none")
+
+
+def test_a_get_sweep_that_repeats_a_member_is_a_one_line_error(tmp_path):
+    path = tmp_path / "cfg.py"
+    path.write_text(
+        "import ml_collections\n"
+        "def get_config(arg):\n"
+        "    return ml_collections.ConfigDict({'seed': int(arg)})\n"
+        "def get_sweep(arg):\n"
+        "    return ['1', '2', '01']\n"
+    )
+    with pytest.raises(UserError, match=r"gives the same member twice \('1' and '01'\)"):
+        config_lib.load_sweep(str(path))
