@@ -36,6 +36,11 @@ def error_line(capsys):
         (["--config.eval.metrics=mig,dcj"], "unknown metric 'dcj'; known: "),
         (["--config.eval.every_steps=-1"], "'eval.every_steps' must be >= 0"),
         (
+            ["--config.eval.representations=mean,bogus"],
+            "'eval.representations' takes a comma-separated subset of mean, sampled",
+        ),
+        (["--config.eval.traversal_range=0"], "'eval.traversal_range' must be positive"),
+        (
             ["--config.model=qlae_tiny"],
             "objective 'beta_vae' needs the model output 'mu', which model 'qlae_tiny'",
         ),
@@ -70,6 +75,12 @@ def test_evaluate_without_a_run(capsys, tmp_path):
     assert "holds no run (config.json is missing)" in error_line(capsys)
 
 
+def test_evaluate_checks_metric_names_before_restoring(capsys, tmp_path):
+    """The names are checked first: an unknown one is named even where no run could load."""
+    assert main(["evaluate", "--workdir", str(tmp_path), "--metrics", "mig,nosuch"]) == 2
+    assert "unknown metric 'nosuch'; known: " in error_line(capsys)
+
+
 def test_train_then_refuse_other_config_then_evaluate(run_copy, capsys):
     _, workdir = run_copy
     args = ["train", "--config", "beta_vae:tiny", "--workdir", str(workdir), "--no-progress"]
@@ -92,6 +103,7 @@ def test_train_then_refuse_other_config_then_evaluate(run_copy, capsys):
         (["--sweep", "seed=4:4"], "sweep term 'seed=4:4' gives no value"),
         (["--sweep", "seed=a:b"], "sweep range 'a:b' of 'seed' needs integers"),
         (["--sweep", "beta"], "sweep term 'beta' is not of the form FIELD=VALUES"),
+        (["--sweep", "seed=0:2 seed=3:5"], "sweep names 'seed' twice"),
         ([], "defines no get_sweep(arg); pass --sweep"),
     ],
 )

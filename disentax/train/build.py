@@ -41,6 +41,7 @@ POSITIVE_FIELDS = (
 
 OPTIMIZER_FIELDS = ("learning_rate", "b1", "b2", "eps", "weight_decay", "decay_pattern")
 SAMPLING_MODES = ("iid", "epochs")  # i.i.d. factors (disentanglement_lib) or shuffled epochs
+REPRESENTATIONS = ("mean", "sampled")  # the codes evaluation scores (see `evaluate.codes`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -306,8 +307,19 @@ def bind_objective(objective: ml_collections.ConfigDict, model: nn.Module) -> Ca
     return functools.partial(fn, model=model, **hparams)
 
 
+def parse_representations(text: str) -> tuple[str, ...]:
+    """ "mean,sampled" -> ("mean", "sampled"): `eval.representations`, checked."""
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    if not kinds or any(k not in REPRESENTATIONS for k in kinds):
+        raise UserError(
+            f"config field 'eval.representations' takes a comma-separated subset of "
+            f"{', '.join(REPRESENTATIONS)}, got {text!r}"
+        )
+    return kinds
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
-    """Range checks the type system of ConfigDict cannot express."""
+    """Range checks the type system of ConfigDict cannot express, all before any step runs."""
     for name in POSITIVE_FIELDS:
         value = functools.reduce(lambda c, k: c[k], name.split("."), config)
         if value <= 0:
@@ -323,6 +335,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"got {config.eval.every_steps}"
         )
     suite.parse_names(config.eval.metrics)
+    parse_representations(config.eval.representations)
+    if config.eval.traversal_range <= 0:
+        raise UserError(
+            "config field 'eval.traversal_range' must be positive (prior σ), "
+            f"got {config.eval.traversal_range}"
+        )
     if not 0 <= config.seed < 2**32:
         raise UserError(f"config field 'seed' must be in [0, 2**32), got {config.seed}")
     if config.num_steps < 0:

@@ -10,13 +10,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax import data, viz
-from disentax.errors import UserError
 from disentax.metrics import suite
 from disentax.metrics.reconstruction import psnr
-from disentax.train.build import Run
+from disentax.train.build import Run, parse_representations
 from disentax.train.state import TrainState
 
-REPRESENTATIONS = ("mean", "sampled")
 FIGURES_DIR = "figures"
 DCI_METRICS = ("dci", "dci_random_forest")  # suite metrics whose importance matrix is drawn
 
@@ -38,13 +36,7 @@ def codes(params, images, key, *, model, kind: str):
 def representation_kinds(run: Run, params) -> tuple[str, ...]:
     """The kinds named in `eval.representations` that the model has ("sampled" needs a
     Gaussian encoder: an aux `logvar`)."""
-    kinds = tuple(k.strip() for k in run.config.eval.representations.split(",") if k.strip())
-    unknown = [k for k in kinds if k not in REPRESENTATIONS]
-    if unknown or not kinds:
-        raise UserError(
-            f"config field 'eval.representations' takes a comma-separated subset of "
-            f"{', '.join(REPRESENTATIONS)}, got {run.config.eval.representations!r}"
-        )
+    kinds = parse_representations(run.config.eval.representations)
     x = jnp.zeros((1, *run.dataset.observation_shape), jnp.float32)
     aux = jax.eval_shape(lambda p: run.model.apply({"params": p}, x)[1], params)
     return tuple(k for k in kinds if k == "mean" or "logvar" in aux)

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from disentax import config as config_lib
 from disentax.errors import UserError
+from disentax.metrics import suite
 from disentax.train.build import Run, build
 from disentax.train.checkpoint import Checkpointer
 from disentax.train.evaluate import evaluate, metric_results, pictures
@@ -240,8 +241,11 @@ def previous_train_metrics(workdir: pathlib.Path) -> dict[str, float]:
 
 def evaluate_workdir(workdir: str | pathlib.Path, metric_names=None) -> dict[str, float]:
     """Re-evaluates the latest checkpoint of the run in `workdir` with its saved config, on the
-    metrics `metric_names` ("mig,dci" or a list; default: the config's `eval.metrics`)."""
+    metrics `metric_names` ("mig,dci" or a list; default: the config's `eval.metrics`), whose
+    names are checked before anything is restored."""
     workdir = pathlib.Path(workdir)
+    if metric_names is not None:
+        metric_names = suite.parse_names(metric_names)
     run, state = restore_run(workdir)
     return evaluate(run, state, workdir, previous_train_metrics(workdir), metric_names)
 
