@@ -5,7 +5,7 @@ import pathlib
 import time
 
 EPILOG = """examples:
-  disentax data list                                # known datasets, and which are prepared
+  disentax data list                                # known datasets, which ones are prepared
   disentax data build dsprites --manual-dir ~/Downloads
   disentax data build dsprites_procedural --limit 4 # first 4 values per factor: 768 images
   disentax data calibrate --npz ~/Downloads/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz
@@ -62,7 +62,10 @@ def run_data_command(args: argparse.Namespace) -> int:
         print(f"{'name':<{width}}  {'kind':<10}  {'factor sizes':<22}  {'image':<9}  prepared")
         for row in rows:
             limit = f" (limit {row['limit']})" if row["limit"] else ""
-            prepared = f"yes{limit}  {row['path']}" if row["prepared"] else "no"
+            if row["prepared"]:
+                prepared = f"yes{limit}  {row['path']}"
+            else:  # a procedural dataset is rendered on the spot; a stored copy is optional
+                prepared = "not needed" if row["kind"] == "procedural" else "no"
             grid = _grid(row["factor_sizes"], row["nuisances"])
             shape = _grid(row["observation_shape"])
             print(f"{row['name']:<{width}}  {row['kind']:<10}  {grid:<22}  {shape:<9}  {prepared}")

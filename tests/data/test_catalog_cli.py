@@ -44,7 +44,7 @@ def test_stored_datasets_are_registered_and_fail_fast_when_unprepared(tmp_path):
 def test_list_build_list(tmp_path, capsys):
     assert main(["data", "list", "--data-dir", str(tmp_path)]) == 0
     rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
-    assert rows["dsprites_procedural"] == ["procedural", "3x6x40x32x32", "64x64x1", "no"]
+    assert rows["dsprites_procedural"] == ["procedural", "3x6x40x32x32", "64x64x1", "not", "needed"]
     assert rows["smallnorb"] == ["stored", "5x9x18x6", "+instance", "64x64x1", "no"]
     assert (
         main(["data", "build", "dsprites_procedural", "--limit", "2", "--data-dir", str(tmp_path)])
