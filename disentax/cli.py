@@ -7,6 +7,7 @@ import pathlib
 import sys
 
 from disentax import config as config_lib
+from disentax import interrupts
 from disentax.data.commands import add_data_commands, run_data_command
 from disentax.errors import UserError
 
@@ -211,17 +212,20 @@ def print_metrics(results: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the command; exit status 2 for a user mistake (one line on stderr), 130 after
+    SIGINT and 143 after SIGTERM (never inside a checkpoint write; the latest one is kept)."""
     logging.basicConfig(level=logging.WARNING, format="disentax: warning: %(message)s")
     try:
-        return run(sys.argv[1:] if argv is None else argv)
+        with interrupts.handled():
+            return run(sys.argv[1:] if argv is None else argv)
     except UserError as e:
         print(f"disentax: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(
-            "disentax: interrupted; the latest checkpoint is kept, rerun to resume", file=sys.stderr
-        )
-        return 130
+    except KeyboardInterrupt as e:
+        terminated = isinstance(e, interrupts.Terminated)
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"disentax: {what}; the latest checkpoint is kept, rerun to resume", file=sys.stderr)
+        return 143 if terminated else 130
 
 
 if __name__ == "__main__":

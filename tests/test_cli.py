@@ -1,6 +1,10 @@
 """The command line: each user mistake is one line on stderr and exit status 2, no traceback."""
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -110,3 +114,35 @@ def test_train_then_refuse_other_config_then_evaluate(run_copy, capsys):
 def test_bad_sweeps(args, message, capsys, tmp_path):
     assert main(["sweep", "--config", "beta_vae:tiny", "--workdir", str(tmp_path), *args]) == 2
     assert message in error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "signum,status,message",
+    [
+        (signal.SIGTERM, 143, "disentax: terminated (SIGTERM); the latest checkpoint is kept"),
+        (signal.SIGINT, 130, "disentax: interrupted; the latest checkpoint is kept"),
+    ],
+)
+def test_a_stopped_run_says_so_in_one_line_and_keeps_its_checkpoints(
+    signum, status, message, tmp_path
+):
+    """A run that checkpoints every step (so the signal lands during a checkpoint write) stops
+    with one line, no traceback, and leaves only finished checkpoints."""
+    workdir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "disentax.cli", "train", "--config", "beta_vae:tiny"]
+        + ["--workdir", str(workdir), "--no-progress", "--config.num_steps=100000"]
+        + ["--config.checkpoint_every_steps=1", "--config.log_every_steps=1"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 240
+    while not list((workdir / "checkpoints").glob("[0-9]*[0-9]")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()[-2000:]
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == status, err[-2000:]
+    assert err.strip().splitlines() == [f"{message}, rerun to resume"], err[-2000:]
+    assert not list((workdir / "checkpoints").glob("*tmp*"))

@@ -7,6 +7,8 @@ import shutil
 import jax
 import orbax.checkpoint as ocp
 
+from disentax import interrupts
+
 log = logging.getLogger(__name__)
 
 
@@ -32,9 +34,10 @@ class Checkpointer:
         return list(self._manager.all_steps())
 
     def save(self, step: int, state) -> None:
-        self._manager.save(
-            step, args=ocp.args.Composite(state=ocp.args.StandardSave(state)), force=True
-        )
+        with interrupts.deferred():  # a stop lands after the write is started, not inside it
+            self._manager.save(
+                step, args=ocp.args.Composite(state=ocp.args.StandardSave(state)), force=True
+            )
 
     def restore_latest(self, target):
         """The newest restorable state, laid out like `target` (shape, dtype, sharding), or None."""
@@ -71,8 +74,10 @@ class Checkpointer:
         return destination
 
     def wait(self) -> None:
-        self._manager.wait_until_finished()
+        with interrupts.deferred():
+            self._manager.wait_until_finished()
 
     def close(self) -> None:
-        self._manager.wait_until_finished()
-        self._manager.close()
+        with interrupts.deferred():
+            self._manager.wait_until_finished()
+            self._manager.close()
