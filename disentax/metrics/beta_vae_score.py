@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
-from disentax.metrics import estimators
+from disentax.metrics import estimators, inputs, progress
 from disentax.metrics.factor_vae_score import encode_factors
 from disentax.metrics.sampling import default_images_per_call, uniform_factors
 
@@ -35,9 +35,8 @@ def beta_vae_features(
     """
     from disentax.data import is_procedural
 
-    images_per_call = images_per_call or default_images_per_call(dataset)
-    per_call = max(1, min(num_points, images_per_call // (2 * batch_size)))
-    keys = jax.random.split(rng, -(-num_points // per_call))
+    per_call, num_calls = _calls(dataset, num_points, batch_size, images_per_call)
+    keys = jax.random.split(rng, num_calls)
     if is_procedural(dataset):
         features, labels = _procedural_features(
             dataset, representation_fn, batch_size, per_call, keys
@@ -52,6 +51,13 @@ def beta_vae_features(
             calls.append((_mean_difference(codes, batch_size), labels))
         features, labels = (jnp.stack(parts) for parts in zip(*calls, strict=True))
     return features.reshape(-1, features.shape[-1])[:num_points], labels.reshape(-1)[:num_points]
+
+
+def _calls(dataset, num_points, batch_size, images_per_call):
+    """(points per representation call Q, number of calls) of `beta_vae_features`."""
+    images_per_call = images_per_call or default_images_per_call(dataset)
+    per_call = max(1, min(num_points, images_per_call // (2 * batch_size)))
+    return per_call, -(-num_points // per_call)
 
 
 def point_factors(factor_sizes: tuple[int, ...], batch_size: int, per_call: int, key):
@@ -107,8 +113,10 @@ def beta_vae_score(
     the training features, and each accuracy is the fraction of points whose fixed factor it
     predicts. `representation_fn(images [B, H, W, C]) -> codes [B, L]` must be jittable for
     procedural datasets; `images_per_call` bounds the images per representation call (memory;
-    None: `default_images_per_call(dataset)`).
+    None: `default_images_per_call(dataset)`). A progress bar counts the images encoded
+    (`progress.images_bar`).
     """
+    inputs.interventional_inputs("beta_vae_score", dataset, representation_fn, rng)
     estimators.check_choice("mode", mode, ("jax", "reference"))
     for name, value in [
         ("batch_size", batch_size),
@@ -129,8 +137,13 @@ def beta_vae_score(
         batch_size=batch_size,
         images_per_call=images_per_call,
     )
-    x, y = sample(train_key, num_train)
-    x_eval, y_eval = sample(eval_key, num_eval)
+    total = 0
+    for n in (num_train, num_eval):
+        per_call, num_calls = _calls(dataset, n, batch_size, images_per_call)
+        total += 2 * per_call * num_calls * batch_size
+    with progress.images_bar("beta_vae_score", total):
+        x, y = sample(train_key, num_train)
+        x_eval, y_eval = jax.block_until_ready(sample(eval_key, num_eval))
     if not bool(jnp.all(jnp.isfinite(x))) or not bool(jnp.all(jnp.isfinite(x_eval))):
         raise UserError("beta_vae_score: representation_fn returned NaN or Inf codes")
     if mode == "reference":

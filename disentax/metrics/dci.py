@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
-from disentax.metrics import estimators
+from disentax.metrics import estimators, inputs
 
 ESTIMATORS = ("gbt", "random_forest")
 MODES = ("jax", "reference")
@@ -63,7 +63,7 @@ def dci(
     """
     estimators.check_choice("estimator", estimator, ESTIMATORS)
     estimators.check_choice("mode", mode, MODES)
-    codes, factors, test_codes, test_factors = estimators.train_test_inputs(
+    codes, factors, test_codes, test_factors = inputs.split_inputs(
         "dci", codes, factors, test_codes, test_factors, min_codes=2
     )
     if factors.shape[1] < 2:

@@ -1,7 +1,6 @@
 """Downstream classification accuracy of each factor from the codes (disentanglement_lib's
 `downstream_task`), at several training-set sizes."""
 
-import functools
 import warnings
 
 import jax
@@ -9,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
-from disentax.metrics import estimators
+from disentax.metrics import estimators, inputs, progress
+from disentax.metrics.factor_vae_score import encode_factors
 
 ESTIMATORS = ("logistic_regression", "gbt")
 
@@ -36,7 +36,7 @@ def downstream_accuracies(
     """
     estimators.check_choice("estimator", estimator, ESTIMATORS)
     estimators.check_choice("mode", mode, ("jax", "reference"))
-    codes, factors, test_codes, test_factors = estimators.train_test_inputs(
+    codes, factors, test_codes, test_factors = inputs.split_inputs(
         "downstream", codes, factors, test_codes, test_factors
     )
     counts = estimators.class_counts("downstream", factors, num_classes)
@@ -113,8 +113,10 @@ def downstream(
     `dataset.sample_factors` / `observations_from_factors`, codes from `representation_fn`,
     fresh keys from `rng`), `downstream_accuracies` per factor k, and keys "n:mean_train_accuracy",
     "n:mean_test_accuracy", "n:min_train_accuracy", "n:min_test_accuracy",
-    "n:train_accuracy_factor_k", "n:test_accuracy_factor_k" as disentanglement_lib.
+    "n:train_accuracy_factor_k", "n:test_accuracy_factor_k" as disentanglement_lib. A progress
+    bar counts the images encoded (`progress.images_bar`): Σ_n (n + `num_test`).
     """
+    inputs.interventional_inputs("downstream", dataset, representation_fn, rng)
     sizes = (num_train,) if isinstance(num_train, int) else tuple(num_train)
     if not sizes or not all(isinstance(n, int) and n >= 2 for n in (*sizes, num_test)):
         raise UserError(
@@ -123,8 +125,11 @@ def downstream(
     scores = {}
     for size, key in zip(sizes, jax.random.split(rng, len(sizes)), strict=True):
         train_key, test_key, fit_key = jax.random.split(key, 3)
-        codes, factors = representations(dataset, representation_fn, train_key, size)
-        test_codes, test_factors = representations(dataset, representation_fn, test_key, num_test)
+        with progress.images_bar(f"downstream {size}", size + num_test):
+            codes, factors = representations(dataset, representation_fn, train_key, size)
+            test_codes, test_factors = jax.block_until_ready(
+                representations(dataset, representation_fn, test_key, num_test)
+            )
         accuracy = downstream_accuracies(
             codes,
             factors,
@@ -148,12 +153,10 @@ def representations(dataset, representation_fn, rng, n: int, chunk: int = 1024):
     by `representation_fn` on their images, in chunks of `chunk` images."""
     factor_key, obs_key = jax.random.split(rng)
     factors = dataset.sample_factors(factor_key, n)
-    render = functools.partial(_represent, dataset, representation_fn)
     codes = [
-        render(factors[i : i + chunk], jax.random.fold_in(obs_key, i)) for i in range(0, n, chunk)
+        encode_factors(
+            dataset, representation_fn, factors[i : i + chunk], jax.random.fold_in(obs_key, i)
+        )
+        for i in range(0, n, chunk)
     ]
     return jnp.concatenate(codes), factors
-
-
-def _represent(dataset, representation_fn, factors, key):
-    return representation_fn(dataset.observations_from_factors(factors, key))

@@ -947,62 +947,7 @@ def random_forest_predict(model, x_NxF):
     return split_over_devices(predict, x_NxF, model)
 
 
-# --- inputs shared by the classifier-based metrics ---
-
-
-def train_test_inputs(metric, codes, factors, test_codes, test_factors, *, min_codes=1):
-    """Checks codes `[N, L]`, factors `[N, K]`, test_codes `[M, L]`, test_factors `[M, K]` with
-    one-line `UserError`s naming `metric`, and NaN codes where the values are known (outside
-    jit); returns them as (float32, int32, float32, int32) arrays."""
-    arrays = {
-        "codes": jnp.asarray(codes),
-        "factors": jnp.asarray(factors),
-        "test_codes": jnp.asarray(test_codes),
-        "test_factors": jnp.asarray(test_factors),
-    }
-    for name, x in arrays.items():
-        if x.ndim != 2:
-            raise UserError(f"{name} must be 2-D [N, columns], got shape {tuple(x.shape)}")
-    codes, factors, test_codes, test_factors = arrays.values()
-    for a, b, a_name, b_name in [
-        (codes, factors, "codes", "factors"),
-        (test_codes, test_factors, "test_codes", "test_factors"),
-    ]:
-        if a.shape[0] != b.shape[0]:
-            raise UserError(
-                f"{a_name} and {b_name} need the same number of samples N, "
-                f"got {a.shape[0]} and {b.shape[0]}"
-            )
-    if test_codes.shape[1] != codes.shape[1] or test_factors.shape[1] != factors.shape[1]:
-        raise UserError(
-            f"test_codes / test_factors need the columns of codes / factors, got "
-            f"{test_codes.shape[1]} / {test_factors.shape[1]} for {codes.shape[1]} / "
-            f"{factors.shape[1]}"
-        )
-    if codes.shape[1] < min_codes or factors.shape[1] < 1 or min(len(codes), len(test_codes)) < 2:
-        raise UserError(
-            f"{metric} needs at least {min_codes} code dimension(s), one factor and 2 samples per "
-            f"split, got codes {codes.shape} and test_codes {test_codes.shape}, factors "
-            f"{factors.shape}"
-        )
-    require_finite(metric, codes=codes, test_codes=test_codes)
-    if jnp.issubdtype(factors.dtype, jnp.floating) or jnp.issubdtype(
-        test_factors.dtype, jnp.floating
-    ):
-        raise UserError(f"{metric} needs integer (discrete) factors, got {factors.dtype}")
-    return (
-        codes.astype(jnp.float32),
-        factors.astype(jnp.int32),
-        test_codes.astype(jnp.float32),
-        test_factors.astype(jnp.int32),
-    )
-
-
-def require_finite(metric, **arrays):
-    """A one-line `UserError` if a concrete array (traced ones are not checked) holds NaN or Inf."""
-    for name, x in arrays.items():
-        if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):
-            raise UserError(f"{metric}: {name} contain NaN or Inf; all codes must be finite")
+# --- options shared by the classifier-based metrics ---
 
 
 def class_counts(metric, factors, num_classes):

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from disentax.metrics import estimators
+from disentax.metrics import estimators, inputs
 from disentax.metrics.infomec import _first_true
 from disentax.metrics.modularity import modularity
 from disentax.metrics.ordering import order_keys
@@ -43,7 +43,7 @@ def modularity_explicitness(
     single-valued factor scores 1. Vmappable over a leading population axis in JAX mode.
     """
     estimators.check_choice("mode", mode, ("jax", "reference"))
-    codes, factors, test_codes, test_factors = estimators.train_test_inputs(
+    codes, factors, test_codes, test_factors = inputs.split_inputs(
         "modularity_explicitness", codes, factors, test_codes, test_factors
     )
     counts = estimators.class_counts("modularity_explicitness", factors, num_classes)

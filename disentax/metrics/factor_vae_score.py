@@ -8,6 +8,7 @@ import numpy as np
 
 from disentax import data
 from disentax.errors import UserError
+from disentax.metrics import inputs, progress
 from disentax.metrics.sampling import default_images_per_call, uniform_factors
 
 
@@ -40,8 +41,10 @@ def factor_vae_score(
     `rng` is a JAX key. Procedural datasets are sampled, rendered and encoded inside one jit
     (`representation_fn` must be jittable); stored datasets render on the host.
     `images_per_call` bounds the images sampled, rendered and encoded per step of that loop
-    (memory; None: `default_images_per_call(dataset)`).
+    (memory; None: `default_images_per_call(dataset)`). A progress bar counts the images
+    encoded (`progress.images_bar`).
     """
+    inputs.interventional_inputs("factor_vae_score", dataset, representation_fn, rng)
     sizes = {
         "batch_size": (batch_size, 2),
         "num_train": (num_train, 1),
@@ -57,15 +60,18 @@ def factor_vae_score(
     variance_key, train_key, eval_key = jax.random.split(rng, 3)
     images_per_call = images_per_call or default_images_per_call(dataset)
     sampler = _Sampler(dataset, representation_fn, batch_size, images_per_call)
-
-    global_var = sampler.variances(variance_key, num_variance_estimate)
-    active = jnp.sqrt(global_var) >= prune_threshold
-    num_active = int(jnp.sum(active))
-    if num_active == 0:
-        zero = jnp.float32(0.0)
-        return {"train_accuracy": zero, "eval_accuracy": zero, "num_active_dims": jnp.int32(0)}
-    train_votes = sampler.votes(train_key, num_train, global_var, active)
-    eval_votes = sampler.votes(eval_key, num_eval, global_var, active)
+    total = sampler.variance_images(num_variance_estimate) + sum(
+        sampler.vote_images(n) for n in (num_train, num_eval)
+    )
+    with progress.images_bar("factor_vae_score", total):
+        global_var = sampler.variances(variance_key, num_variance_estimate)
+        active = jnp.sqrt(global_var) >= prune_threshold
+        num_active = int(jnp.sum(active))
+        if num_active == 0:
+            zero = jnp.float32(0.0)
+            return {"train_accuracy": zero, "eval_accuracy": zero, "num_active_dims": jnp.int32(0)}
+        train_votes = sampler.votes(train_key, num_train, global_var, active)
+        eval_votes = jax.block_until_ready(sampler.votes(eval_key, num_eval, global_var, active))
     train_accuracy, eval_accuracy = majority_vote_accuracy(train_votes, eval_votes)
     return {
         "train_accuracy": train_accuracy,
@@ -114,7 +120,9 @@ def votes_from_codes(k, codes, global_var, active, num_factors: int, valid):
 
 
 def encode_factors(dataset, representation_fn, factors, key):
-    """Codes `[N, L]` of the images of `factors [N, K]`, checking the representation's shape."""
+    """Codes `[N, L]` of the images of `factors [N, K]`, checking the representation's shape;
+    advances the open progress bar by N images (`progress.advance`)."""
+    progress.advance(factors.shape[0])
     codes = representation_fn(dataset.observations_from_factors(factors, key))
     if codes.ndim != 2 or codes.shape[0] != factors.shape[0]:
         raise UserError(
@@ -138,10 +146,29 @@ class _Sampler:
         self.factor_sizes = tuple(dataset.factor_sizes)
         self.num_factors = len(self.factor_sizes)
 
+    def variance_chunks(self, n):
+        """(chunk size, number of chunks) in which `variances` encodes n samples."""
+        chunk = min(n, self.images_per_call)
+        return chunk, -(-n // chunk)
+
+    def vote_calls(self, n):
+        """(votes per call, number of calls) in which `votes` draws n votes."""
+        per_call = min(n, self.votes_per_call)
+        return per_call, -(-n // per_call)
+
+    def variance_images(self, n):
+        """Images `variances` encodes for n samples (whole chunks)."""
+        chunk, num_chunks = self.variance_chunks(n)
+        return chunk * num_chunks
+
+    def vote_images(self, n):
+        """Images `votes` encodes for n votes (whole calls of batches)."""
+        per_call, num_calls = self.vote_calls(n)
+        return per_call * num_calls * self.batch_size
+
     def variances(self, key, n):
         """Var(z) (ddof = 1) over n i.i.d. samples, `[L]`."""
-        chunk = min(n, self.images_per_call)
-        num_chunks = -(-n // chunk)
+        chunk, num_chunks = self.variance_chunks(n)
         keys = jax.vmap(jax.random.fold_in, in_axes=(None, 0))(key, jnp.arange(num_chunks))
         if self.procedural:
             codes = _procedural_codes(self.dataset, self.encode, keys, chunk)
@@ -157,14 +184,14 @@ class _Sampler:
 
     def votes(self, key, n, global_var, active):
         """Vote counts `[K, L]` of n votes."""
-        per_call = min(n, self.votes_per_call)
+        per_call, num_calls = self.vote_calls(n)
         if self.procedural:
             return _procedural_votes(
                 self.dataset, self.encode, self.batch_size, per_call, key, n, global_var, active
             )
         encode = jax.jit(self.encode)
         total = jnp.zeros((self.num_factors, global_var.shape[0]), jnp.int32)
-        for chunk in range(-(-n // per_call)):
+        for chunk in range(num_calls):
             k, factors, nuisance_key, valid = _chunk_factors(
                 self.dataset, self.batch_size, per_call, key, chunk, n
             )

@@ -9,7 +9,7 @@ import numpy as np
 
 from disentax import data
 from disentax.errors import UserError
-from disentax.metrics import estimators
+from disentax.metrics import estimators, inputs, progress
 from disentax.metrics.factor_vae_score import encode_factors
 
 
@@ -84,8 +84,11 @@ def fairness(
     `mode="jax"` (default) fits `estimators.fit_gbt` (its histogram approximation, jitted);
     `mode="reference"` fits sklearn's. Labels are factor indices 0..size−1. Procedural datasets
     are rendered and encoded on the device (`images_per_call` images per jitted call); `rng` is
-    a JAX key; disentanglement_lib's `batch_size` only chunks the encoder and is not a knob.
+    a JAX key; disentanglement_lib's `batch_size` only chunks the encoder and is not a knob. A
+    progress bar counts the images encoded (`progress.images_bar`): `num_train` + P·(K − 1)·Σ_j
+    size_j.
     """
+    inputs.interventional_inputs("fairness", dataset, representation_fn, rng)
     for name, value in (
         ("num_train", num_train),
         ("num_test_points_per_class", num_test_points_per_class),
@@ -102,27 +105,29 @@ def fairness(
     train_key, fit_key, test_key = jax.random.split(rng, 3)
     encode = _Encoder(dataset, representation_fn, images_per_call)
 
-    factor_key, nuisance_key = jax.random.split(train_key)
-    train_factors = dataset.sample_factors(factor_key, num_train)
-    train_codes = encode(train_factors, nuisance_key)
-    mean_fairness = np.zeros((num_factors, num_factors))
-    max_fairness = np.zeros((num_factors, num_factors))
-    for i in range(num_factors):
-        predict = _fit(
-            mode, train_codes, train_factors[:, i], sizes[i], jax.random.fold_in(fit_key, i)
-        )
-        for j in range(num_factors):
-            if i == j:
-                continue
-            pair_key = jax.random.fold_in(test_key, i * num_factors + j)
-            factor_key, nuisance_key = jax.random.split(pair_key)
-            original = dataset.sample_factors(factor_key, num_test_points_per_class)
-            intervened = jnp.tile(original, (sizes[j], 1))
-            values = jnp.repeat(jnp.arange(sizes[j]), num_test_points_per_class)
-            intervened = intervened.at[:, j].set(values)
-            predictions = predict(encode(intervened, nuisance_key))
-            counts = _counts(predictions, values, sizes[i], sizes[j])
-            mean_fairness[i, j], max_fairness[i, j] = inter_group_fairness(counts)
+    total = num_train + num_test_points_per_class * (num_factors - 1) * sum(sizes)
+    with progress.images_bar("fairness", total):
+        factor_key, nuisance_key = jax.random.split(train_key)
+        train_factors = dataset.sample_factors(factor_key, num_train)
+        train_codes = encode(train_factors, nuisance_key)
+        mean_fairness = np.zeros((num_factors, num_factors))
+        max_fairness = np.zeros((num_factors, num_factors))
+        for i in range(num_factors):
+            predict = _fit(
+                mode, train_codes, train_factors[:, i], sizes[i], jax.random.fold_in(fit_key, i)
+            )
+            for j in range(num_factors):
+                if i == j:
+                    continue
+                pair_key = jax.random.fold_in(test_key, i * num_factors + j)
+                factor_key, nuisance_key = jax.random.split(pair_key)
+                original = dataset.sample_factors(factor_key, num_test_points_per_class)
+                intervened = jnp.tile(original, (sizes[j], 1))
+                values = jnp.repeat(jnp.arange(sizes[j]), num_test_points_per_class)
+                intervened = intervened.at[:, j].set(values)
+                predictions = predict(encode(intervened, nuisance_key))
+                counts = _counts(predictions, values, sizes[i], sizes[j])
+                mean_fairness[i, j], max_fairness[i, j] = inter_group_fairness(counts)
     return {
         **fairness_scores(mean_fairness, "mean_fairness"),
         **fairness_scores(max_fairness, "max_fairness"),

@@ -10,10 +10,9 @@ from jax import lax
 from jax.scipy.special import digamma
 
 from disentax.errors import UserError
-from disentax.metrics import estimators
+from disentax.metrics import estimators, inputs
 from disentax.metrics.mig import (
     _as_labels,
-    _codes_and_factors,
     _entropy,
     _label_counts,
     _mutual_info,
@@ -33,9 +32,16 @@ def knn_mutual_info(codes, labels, *, n_neighbors: int = 3):
     `sklearn.feature_selection.mutual_info_classif(z, y, discrete_features=False)` (which
     rescales z by its std, a no-op for this estimator, and adds 1e-10-scale noise that breaks ties
     at random: tied codes are counted deterministically here). Labels are compared for equality
-    only. Jittable (`n_neighbors` static) and vmappable.
+    only, and must be discrete (integers; see `inputs.discrete_factors`). Jittable
+    (`n_neighbors` static) and vmappable.
     """
-    codes, labels = _codes_and_factors("knn_mutual_info", codes, labels, 20)
+    codes, labels = inputs.sample_inputs(
+        "knn_mutual_info",
+        codes,
+        labels,
+        factors_name="labels",
+        hint="bin continuous labels first (histogram_discretize)",
+    )
     _check_neighbors(n_neighbors)
     return _knn_mi_matrix(codes, labels, n_neighbors)
 
@@ -155,6 +161,7 @@ def infomec(
     num_classes: tuple[int, ...] | None = None,
     num_latent_values: int | None = None,
     newton_steps: int = 100,
+    discretize_factors: int | None = None,
 ):
     """InfoM, InfoE, InfoC and the NMI matrix: `codes [N, L], factors [N, K] -> dict`.
 
@@ -194,8 +201,12 @@ def infomec(
     penalty=None, multi_class="multinomial" in sklearn >= 1.8 spelling) for H_cond and H_marg,
     NumPy, not jittable. Without separable data both solve the same convex problem; on separable
     data the optimum is at infinity and the two stop at different points near InfoE = 1.
+
+    Factors are discrete, or binned by `discretize_factors=B`, as in `mig`.
     """
-    codes, factors = _codes_and_factors("infomec", codes, factors, 20)
+    codes, factors = inputs.sample_inputs(
+        "infomec", codes, factors, discretize_factors=discretize_factors
+    )
     if not isinstance(discrete_latents, bool):
         raise UserError(f"discrete_latents must be a Python bool, got {discrete_latents!r}")
     _check_neighbors(n_neighbors)

@@ -7,13 +7,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from disentax.errors import UserError
-from disentax.metrics.mig import (
-    _codes_and_factors,
-    _computed_once,
-    _per_member,
-    _tree_sum,
-    histogram_discretize,
-)
+from disentax.metrics import inputs
+from disentax.metrics.mig import _computed_once, _per_member, _tree_sum
 
 # Radix selection reads keys in digits of this many bits: a histogram of 2**_DIGIT_BITS buckets
 # per cell and code for each digit.
@@ -24,8 +19,10 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20):
     """IRS: `codes [N, L] float, factors [N, K] -> {"irs": scalar, "num_active_dims": int32}`.
 
     Factors are binned, g̃ = `histogram_discretize(factors, num_bins)` (disentanglement_lib's
-    `irs.gin`). For an active code z_i (max z_i > min z_i) and factor k, with G_k the non-empty
-    bins of g̃_k, D_ik = (1/|G_k|) Σ_{g ∈ G_k} Q_q(|z_i − E[z_i | g̃_k = g]| over {n : g̃_k = g}),
+    `irs.gin`), so they may be continuous (any finite reals; integer factors with more than
+    `num_bins` values share bins, as in the reference). For an active code z_i
+    (max z_i > min z_i) and factor k, with G_k the non-empty bins of g̃_k,
+    D_ik = (1/|G_k|) Σ_{g ∈ G_k} Q_q(|z_i − E[z_i | g̃_k = g]| over {n : g̃_k = g}),
     where Q_q is numpy's linearly interpolated quantile at q = `diff_quantile`, and
     M_i = max_n |z_i − mean(z_i)|. Then s_i = max_k (1 − D_ik / M_i) and
     IRS = Σ_i M_i s_i / Σ_i M_i over the active codes, 0 when none is active. This is
@@ -35,13 +32,15 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20):
     inactive codes are masked, and `num_active_dims` counts the active ones (disentanglement_lib
     reports the sum of the active codes' values there, a bug).
     """
-    codes, factors = _codes_and_factors("irs", codes, factors, num_bins)
+    codes, factors = inputs.sample_inputs(
+        "irs", codes, factors, discretize_factors=num_bins, num_bins=num_bins
+    )
     if not isinstance(diff_quantile, int | float) or not 0.0 <= diff_quantile <= 1.0:
         raise UserError(
             f"diff_quantile must be a Python float in [0, 1] (static under jit), "
             f"got {diff_quantile!r}"
         )
-    return _irs(codes, histogram_discretize(factors, num_bins), float(diff_quantile), num_bins)
+    return _irs(codes, factors, float(diff_quantile), num_bins)
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3))

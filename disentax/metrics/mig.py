@@ -7,61 +7,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from disentax.errors import UserError
+from disentax.metrics import inputs
 
 # Label counts over up to this many cells (64 MiB of int32; all column pairs together) come
 # from one bincount; larger label spaces sort each column pair's combined labels instead.
 _TABLE_CELLS = 1 << 24
-
-
-def _require_2d(name, x):
-    if x.ndim != 2:
-        raise UserError(f"{name} must be 2-D [N, columns], got shape {tuple(x.shape)}")
-
-
-def _require_same_n(a_name, a, b_name, b):
-    if a.shape[0] != b.shape[0]:
-        raise UserError(
-            f"{a_name} and {b_name} need the same number of samples N, "
-            f"got {a.shape[0]} and {b.shape[0]}"
-        )
-
-
-def _as_float_codes(codes, num_bins):
-    if not isinstance(num_bins, int) or num_bins < 1:
-        raise UserError(
-            f"num_bins must be a positive Python int (static under jit), got {num_bins!r}"
-        )
-    codes = jnp.asarray(codes)
-    _require_2d("codes", codes)
-    if not jnp.issubdtype(codes.dtype, jnp.floating) or codes.dtype.itemsize < 4:
-        codes = codes.astype(jnp.float32)  # integers and half precision (no LAPACK kernels)
-    _require_finite("codes", codes)
-    return codes
-
-
-def _require_finite(name, x):
-    """One-line `UserError` for concrete `x` holding NaN or ±Inf (traced values are not checked)."""
-    if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):
-        raise UserError(
-            f"{name} contain NaN or Inf (after conversion to {x.dtype}); metrics need finite values"
-        )
-
-
-def _codes_and_factors(metric, codes, factors, num_bins, min_codes=1):
-    """Checks `codes` `[N, L]` (L >= min_codes) and `factors` `[N, K]` (K >= 1), N >= 1, with
-    one-line `UserError`s naming `metric`; returns them as (float codes, factors) arrays."""
-    codes, factors = _as_float_codes(codes, num_bins), jnp.asarray(factors)
-    _require_2d("factors", factors)
-    _require_same_n("codes", codes, "factors", factors)
-    if codes.shape[0] < 1:
-        raise UserError(f"{metric} needs at least one sample, got N = 0")
-    if codes.shape[1] < min_codes or factors.shape[1] < 1:
-        raise UserError(
-            f"{metric} needs at least {min_codes} code dimension(s) and one factor, got codes "
-            f"of shape {codes.shape} and factors of shape {factors.shape}"
-        )
-    return codes, factors
 
 
 def histogram_discretize(codes, num_bins: int = 20):
@@ -73,19 +23,11 @@ def histogram_discretize(codes, num_bins: int = 20):
     [x − ½, x + ½]. Edges are computed in float32, so a value within an ulp of an edge may land in
     the neighbouring bin. `num_bins` must be a Python int (static under `jax.jit`).
     """
-    return _discretize(_as_float_codes(codes, num_bins), num_bins)
+    inputs.positive_int("num_bins", num_bins)
+    return _discretize(inputs.codes_matrix("codes", codes, min_rows=1), num_bins)
 
 
-@functools.partial(jax.jit, static_argnames="num_bins")
-def _discretize(codes, num_bins):
-    lo, hi = jnp.min(codes, axis=0), jnp.max(codes, axis=0)
-    constant = lo == hi
-    lo = jnp.where(constant, lo - 0.5, lo)
-    hi = jnp.where(constant, hi + 0.5, hi)
-    step = (hi - lo) / num_bins
-    edges = lo + jnp.arange(num_bins, dtype=codes.dtype)[:, None] * step  # [B, L]
-    # the definition itself, #{i : e_i ≤ x}: num_bins compares per value, fused into one pass
-    return jnp.sum(edges[:, None, :] <= codes[None], axis=0, dtype=jnp.int32)
+_discretize = inputs.equal_width_bins
 
 
 def _tree_sum(x):
@@ -239,11 +181,9 @@ def discrete_mutual_info(a, b):
     sharing both. Labels are compared for equality only (any values), so this equals
     `sklearn.metrics.mutual_info_score(a[:, i], b[:, j])` up to float32 rounding.
     """
+    a, b = inputs.matrix("a", a, min_rows=1), inputs.matrix("b", b)
+    inputs.same_samples("a", a, "b", b)
     a_space, b_space = _label_space(a), _label_space(b)
-    a, b = jnp.asarray(a), jnp.asarray(b)
-    _require_2d("a", a)
-    _require_2d("b", b)
-    _require_same_n("a", a, "b", b)
     return _labelled_mutual_info(a, a_space, b, b_space)
 
 
@@ -306,9 +246,8 @@ def discrete_entropy(labels):
 
     c(n) counts the samples sharing sample n's label; equals `mutual_info_score(y, y)`.
     """
+    labels = inputs.matrix("labels", labels, min_rows=1)
     space = _label_space(labels)
-    labels = jnp.asarray(labels)
-    _require_2d("labels", labels)
     return _labelled_entropy(labels, space)
 
 
@@ -362,7 +301,7 @@ def _per_member(body, *static):
     return call
 
 
-def mig(codes, factors, *, num_bins: int = 20):
+def mig(codes, factors, *, num_bins: int = 20, discretize_factors: int | None = None):
     """Mutual Information Gap: `codes [N, L] float, factors [N, K] int -> {"mig": scalar}`.
 
     MIG = (1/|K⁺|) Σ_{k ∈ K⁺} (I_(1),k − I_(2),k) / H(v_k), where I_(1),k ≥ I_(2),k are the two
@@ -371,10 +310,16 @@ def mig(codes, factors, *, num_bins: int = 20):
     `_compute_mig`, except for constant factors (H(v_k) = 0), where it divides by zero: here they
     are left out, K⁺ = {k : H(v_k) > 0}, and MIG = 0 when every factor is constant.
     Jittable (`num_bins` static) and vmappable over a leading population axis.
+
+    Factors are discrete: an integer dtype, or floats whose values are all integers (checked
+    where concrete; under jit/vmap only an integer dtype). Other factors are a `UserError`
+    unless `discretize_factors=B`, which bins each factor into B equal-width bins
+    (`histogram_discretize`) first (`inputs.sample_inputs`).
     """
-    space = _label_space(factors)
-    codes, factors = _codes_and_factors("mig", codes, factors, num_bins, min_codes=2)
-    return _mig(codes, factors, num_bins, space)
+    codes, factors = inputs.sample_inputs(
+        "mig", codes, factors, min_codes=2, discretize_factors=discretize_factors, num_bins=num_bins
+    )
+    return _mig(codes, factors, num_bins, _label_space(factors))
 
 
 def _binned_mutual_info(codes, num_bins, factors, factor_space):

@@ -6,14 +6,8 @@ import jax
 import jax.numpy as jnp
 
 from disentax.errors import UserError
-from disentax.metrics.mig import (
-    _binned_mutual_info,
-    _codes_and_factors,
-    _label_space,
-    _per_member,
-    _require_2d,
-    _tree_sum,
-)
+from disentax.metrics import inputs
+from disentax.metrics.mig import _binned_mutual_info, _label_space, _per_member, _tree_sum
 
 
 def modularity_from_mutual_info(mutual_info):
@@ -24,8 +18,7 @@ def modularity_from_mutual_info(mutual_info):
     with max_k m_ik = 0 scores 0. This is disentanglement_lib's `modularity`, except for K = 1,
     where it divides 0 by 0: here a single-factor code with non-zero MI scores 1.
     """
-    mutual_info = jnp.asarray(mutual_info)
-    _require_2d("mutual_info", mutual_info)
+    mutual_info = inputs.matrix("mutual_info", mutual_info)
     if mutual_info.shape[0] < 1 or mutual_info.shape[1] < 1:
         raise UserError(
             f"mutual_info needs at least one code and one factor, got shape {mutual_info.shape}"
@@ -46,17 +39,19 @@ def _modularity_from_mi(mutual_info):
     return _tree_sum(score) / squared.shape[0]
 
 
-def modularity(codes, factors, *, num_bins: int = 20):
+def modularity(codes, factors, *, num_bins: int = 20, discretize_factors: int | None = None):
     """Modularity: `codes [N, L] float, factors [N, K] int -> {"modularity": scalar}`.
 
     modularity = `modularity_from_mutual_info(m)` with m_ik = I(z̃_i; v_k), z̃ =
     `histogram_discretize(codes, num_bins)` and I = `discrete_mutual_info` (nats), as in
     disentanglement_lib's `compute_modularity_explicitness` (explicitness is not computed).
-    Jittable (`num_bins` static) and vmappable over a leading population axis.
+    Jittable (`num_bins` static) and vmappable over a leading population axis. Factors are
+    discrete, or binned by `discretize_factors=B`, as in `mig`.
     """
-    space = _label_space(factors)
-    codes, factors = _codes_and_factors("modularity", codes, factors, num_bins)
-    return _modularity(codes, factors, num_bins, space)
+    codes, factors = inputs.sample_inputs(
+        "modularity", codes, factors, discretize_factors=discretize_factors, num_bins=num_bins
+    )
+    return _modularity(codes, factors, num_bins, _label_space(factors))
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3))

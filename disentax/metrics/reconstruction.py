@@ -3,6 +3,7 @@
 import jax.numpy as jnp
 
 from disentax.errors import UserError
+from disentax.metrics import inputs
 
 
 def psnr(reconstructions, images, *, max_value: float = 1.0):
@@ -13,7 +14,8 @@ def psnr(reconstructions, images, *, max_value: float = 1.0):
     `vmap(peak_signal_to_noise_ratio)` over its evaluation set, with x̂ = sigmoid(logits) and
     max_value 1). An exact reconstruction gives +inf. Jittable and vmappable.
     """
-    reconstructions, images = jnp.asarray(reconstructions), jnp.asarray(images)
+    reconstructions = inputs.as_array("reconstructions", reconstructions)
+    images = inputs.as_array("images", images)
     if reconstructions.shape != images.shape or images.ndim < 2:
         raise UserError(
             "psnr needs reconstructions and images of one shape [N, ...] (at least 2-D), got "

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
-from disentax.metrics import estimators
-from disentax.metrics.mig import _require_2d, _require_finite, _require_same_n, _tree_sum
+from disentax.metrics import estimators, inputs
+from disentax.metrics.mig import _tree_sum
 
 
 def sap(
@@ -39,41 +39,21 @@ def sap(
             f"got {continuous_factors!r}"
         )
     estimators.check_choice("mode", mode, ("jax", "reference"))
+    codes, factors, test_codes, test_factors = inputs.split_inputs(
+        "sap",
+        codes,
+        factors,
+        test_codes,
+        test_factors,
+        min_codes=2,
+        continuous_factors=continuous_factors,
+        hint="pass continuous_factors=True for continuous factors",
+    )
     if not continuous_factors:
-        codes, factors, test_codes, test_factors = estimators.train_test_inputs(
-            "sap", codes, factors, test_codes, test_factors, min_codes=2
-        )
         counts = estimators.class_counts("sap", factors, num_classes)
         accuracy = _reference_accuracy if mode == "reference" else _svc_accuracy
         return {"sap": _top_two_gap(accuracy(codes, factors, test_codes, test_factors, counts))}
-    arrays = {
-        "codes": jnp.asarray(codes),
-        "factors": jnp.asarray(factors),
-        "test_codes": jnp.asarray(test_codes),
-        "test_factors": jnp.asarray(test_factors),
-    }
-    for name, x in arrays.items():
-        _require_2d(name, x)
-    codes, factors, test_codes, test_factors = arrays.values()
-    _require_finite("codes", codes)
-    _require_finite("test_codes", test_codes)
-    _require_same_n("codes", codes, "factors", factors)
-    _require_same_n("test_codes", test_codes, "test_factors", test_factors)
-    if test_codes.shape[1] != codes.shape[1] or test_factors.shape[1] != factors.shape[1]:
-        raise UserError(
-            f"test_codes / test_factors need the columns of codes / factors, got "
-            f"{test_codes.shape[1]} / {test_factors.shape[1]} for {codes.shape[1]} / "
-            f"{factors.shape[1]}"
-        )
-    if codes.shape[1] < 2:
-        raise UserError(f"sap needs at least 2 code dimensions L, got codes of shape {codes.shape}")
-    if codes.shape[0] < 2 or factors.shape[1] < 1:
-        raise UserError(
-            f"sap needs at least 2 samples and one factor, got codes of shape {codes.shape} "
-            f"and factors of shape {factors.shape}"
-        )
-    estimators.require_finite("sap", codes=codes, factors=factors)
-    return _sap_continuous(_as_float(codes), _as_float(factors))
+    return _sap_continuous(codes, factors)
 
 
 @functools.partial(jax.jit, static_argnums=4)
@@ -118,10 +98,6 @@ def _reference_accuracy(codes, factors, test_codes, test_factors, counts):
 def _top_two_gap(score_LxK):
     top = jnp.sort(score_LxK, axis=0)
     return _tree_sum(top[-1] - top[-2]) / score_LxK.shape[1]
-
-
-def _as_float(x):
-    return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(jnp.float32)
 
 
 def _centred(x):

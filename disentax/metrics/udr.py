@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
+from disentax.metrics import inputs
 
 CORRELATIONS = ("lasso", "spearman")
 
@@ -46,19 +47,19 @@ def udr(
     latent in a pair gives d_ij = 0 (NaN there), and a constant code has Spearman ρ = 0 (NaN
     there, which zeroes every score of its row and column).
     """
-    representations = jnp.asarray(representations)
-    if representations.ndim != 3 or min(representations.shape) < 1:
+    representations = inputs.as_array("representations", representations)
+    if representations.ndim != 3:
         raise UserError(
             f"representations must be [M models, N samples, L latents], got shape "
             f"{tuple(representations.shape)}"
         )
     num_models, n, num_latents = representations.shape
-    if num_models < 2 or n < 2:
+    if num_models < 2 or n < 2 or num_latents < 1:
         raise UserError(
-            f"udr needs at least 2 models and 2 samples, got representations of shape "
-            f"{tuple(representations.shape)}"
+            f"udr needs at least 2 models, 2 samples and one latent, got representations of "
+            f"shape {tuple(representations.shape)}"
         )
-    kl = jnp.ones((num_models, num_latents)) if kl is None else jnp.asarray(kl)
+    kl = jnp.ones((num_models, num_latents)) if kl is None else inputs.as_array("kl", kl)
     if kl.shape != (num_models, num_latents):
         raise UserError(
             f"kl must be [M, L] = {(num_models, num_latents)}, got shape {tuple(kl.shape)}"

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
+from disentax.metrics import inputs
 from disentax.metrics.mig import (
-    _as_float_codes,
     _computed_once,
     _discretize,
     _paired_mutual_info,
@@ -36,7 +36,8 @@ def unsupervised(codes, *, num_bins: int = 20):
     constant. Codes with NaN or Inf raise `UserError` (when concrete). Jittable (`num_bins`
     static) and vmappable over a leading population axis.
     """
-    codes = _as_float_codes(codes, num_bins)
+    inputs.positive_int("num_bins", num_bins)
+    codes = inputs.codes_matrix("codes", codes)
     if codes.shape[0] < 2:
         raise UserError(
             f"unsupervised needs at least 2 samples N, got codes of shape {codes.shape}"
