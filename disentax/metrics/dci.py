@@ -14,12 +14,14 @@ MODES = ("jax", "reference")
 
 def disentanglement_from_importance(importance_LxK):
     """D = Σ_i ρ_i (1 − H_K(P_i·)): P_i· = row i of R + 1e-11 normalised, H_K the entropy in base
-    K (factors), ρ_i = Σ_k R_ik / Σ R (uniform when R = 0), for R `[L, K]` -> scalar."""
+    K (factors), ρ_i = Σ_k R_ik / Σ R (uniform when R = 0), for R `[L, K]` -> scalar in [0, 1]
+    (0 ≤ H_K ≤ 1; clipped there against float32 rounding, which left −1.2e-7 for R = 0)."""
     return _weighted_one_minus_entropy(jnp.asarray(importance_LxK, jnp.float32))
 
 
 def completeness_from_importance(importance_LxK):
-    """C = Σ_k ρ_k (1 − H_L(P_·k)): as `disentanglement_from_importance` on Rᵀ (base L, codes)."""
+    """C = Σ_k ρ_k (1 − H_L(P_·k)) in [0, 1]: as `disentanglement_from_importance` on Rᵀ (base
+    L, codes)."""
     return _weighted_one_minus_entropy(jnp.asarray(importance_LxK, jnp.float32).T)
 
 
@@ -29,7 +31,7 @@ def _weighted_one_minus_entropy(r):
     score = 1.0 + jnp.sum(p * jnp.log(p), axis=1) / jnp.log(r.shape[1])
     total = jnp.sum(r)
     weight = jnp.where(total > 0, jnp.sum(r, axis=1) / jnp.where(total > 0, total, 1.0), 1.0)
-    return jnp.sum(score * weight / jnp.sum(weight))
+    return jnp.clip(jnp.sum(score * weight / jnp.sum(weight)), 0.0, 1.0)
 
 
 def dci(
