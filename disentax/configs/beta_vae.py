@@ -39,8 +39,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
             "metrics": "mig,modularity,irs,unsupervised",
             "representations": "mean,sampled",  # disentanglement_lib scores both
             "every_steps": 0,  # also evaluate every this many steps (0: at the end only)
+            # the codes the sample metrics score; also the interventional metrics' training draws
             "num_samples": 10_000,
-            "num_test_samples": 5_000,  # held-out samples of the split metrics (SAP, DCI)
+            # held-out samples of the split metrics (SAP, DCI); also the interventional metrics'
+            # evaluation draws (metrics.suite: 10,000 / 5,000 are disentanglement_lib's sizes)
+            "num_test_samples": 5_000,
             "batch_size": 500,
             "num_bins": 20,
             "num_images": 8,

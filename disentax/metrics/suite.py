@@ -8,9 +8,21 @@ Three kinds of metric take three kinds of input; `score` feeds each what it need
 - interventional metrics draw their own samples from a ground-truth dataset through a
   representation function `images [B, H, W, C] -> codes [B, L]` (BetaVAE and FactorVAE scores,
   fairness, downstream accuracy).
-Every metric runs at its reference defaults (disentanglement_lib's sample sizes and estimator
-settings; the JAX estimators, `mode="jax"`); call the functions in `disentax.metrics` directly
-for other settings.
+Every metric runs with its reference estimator settings (disentanglement_lib's; the JAX
+estimators, `mode="jax"`). The sample and split metrics score the codes they are given; a run
+draws `eval.num_samples` (10,000, disentanglement_lib's size) and `eval.num_test_samples` (5,000)
+of them. The interventional metrics draw their own samples, sized from the same two numbers
+N = `num_samples` and M = `num_test_samples` (`SuiteMetric.sizes`), so that the defaults
+N = 10,000, M = 5,000 are disentanglement_lib's sizes exactly and a small evaluation (the tiny
+config's N = 256, M = 128) is small for every metric alike:
+- BetaVAE score: N training and M evaluation points (10,000 / 5,000), 64 image pairs per point;
+- FactorVAE score: N samples for the variances, N training and M evaluation votes (10,000,
+  10,000 / 5,000), 64 images per vote;
+- fairness: N training samples (10,000) and ⌈M / 50⌉ test points per class (100);
+- downstream: training sizes disentanglement_lib's 10, 100, 1,000, 10,000 below N, then N
+  itself ((10, 100, 1,000, 10,000)); M test samples (5,000).
+The batch sizes (64) are the metrics' definitions, not sample sizes, and stay. Call the
+functions in `disentax.metrics` directly for other settings.
 """
 
 import dataclasses
@@ -27,13 +39,35 @@ from disentax.registry import Registry
 SAMPLE, CODES, SPLIT, INTERVENTIONAL = "sample", "codes", "split", "interventional"
 
 
+REFERENCE_NUM_SAMPLES, REFERENCE_NUM_TEST_SAMPLES = 10_000, 5_000  # disentanglement_lib's
+DOWNSTREAM_SIZES = (10, 100, 1_000, 10_000)  # disentanglement_lib's downstream training sizes
+
+
 @dataclasses.dataclass(frozen=True)
 class SuiteMetric:
-    """`fn` and the `kind` of input it takes; `binned` metrics also take `num_bins`."""
+    """`fn` and the `kind` of input it takes; `binned` metrics also take `num_bins`;
+    interventional ones the keyword sizes `sizes(num_samples, num_test_samples)` (see above)."""
 
     fn: Callable
     kind: str
     binned: bool = False
+    sizes: Callable[[int, int], dict] | None = None
+
+
+def _beta_vae_sizes(n: int, m: int) -> dict:
+    return {"num_train": n, "num_eval": m}
+
+
+def _factor_vae_sizes(n: int, m: int) -> dict:
+    return {"num_train": n, "num_eval": m, "num_variance_estimate": n}
+
+
+def _fairness_sizes(n: int, m: int) -> dict:
+    return {"num_train": n, "num_test_points_per_class": -(-m // 50)}
+
+
+def _downstream_sizes(n: int, m: int) -> dict:
+    return {"num_train": tuple(s for s in DOWNSTREAM_SIZES if s < n) + (n,), "num_test": m}
 
 
 SUITE = Registry("metric")
@@ -51,10 +85,33 @@ SUITE.register(
 SUITE.register(
     "modularity_explicitness", SuiteMetric(metrics.modularity_explicitness, SPLIT, binned=True)
 )
-SUITE.register("beta_vae_score", SuiteMetric(metrics.beta_vae_score, INTERVENTIONAL))
-SUITE.register("factor_vae_score", SuiteMetric(metrics.factor_vae_score, INTERVENTIONAL))
-SUITE.register("fairness", SuiteMetric(metrics.fairness, INTERVENTIONAL))
-SUITE.register("downstream", SuiteMetric(metrics.downstream, INTERVENTIONAL))
+SUITE.register(
+    "beta_vae_score", SuiteMetric(metrics.beta_vae_score, INTERVENTIONAL, sizes=_beta_vae_sizes)
+)
+SUITE.register(
+    "factor_vae_score",
+    SuiteMetric(metrics.factor_vae_score, INTERVENTIONAL, sizes=_factor_vae_sizes),
+)
+SUITE.register("fairness", SuiteMetric(metrics.fairness, INTERVENTIONAL, sizes=_fairness_sizes))
+SUITE.register(
+    "downstream", SuiteMetric(metrics.downstream, INTERVENTIONAL, sizes=_downstream_sizes)
+)
+
+
+def interventional_sizes(
+    name: str,
+    num_samples: int = REFERENCE_NUM_SAMPLES,
+    num_test_samples: int = REFERENCE_NUM_TEST_SAMPLES,
+) -> dict:
+    """The keyword sizes the suite passes to interventional metric `name` for an evaluation of
+    `num_samples` / `num_test_samples` (see the module docstring); {} for other metrics."""
+    metric = SUITE.get(name)
+    if metric.sizes is None:
+        return {}
+    for field, value in (("num_samples", num_samples), ("num_test_samples", num_test_samples)):
+        if not isinstance(value, int) or value < 2:
+            raise UserError(f"{field} must be an int >= 2 for {name}, got {value!r}")
+    return metric.sizes(num_samples, num_test_samples)
 
 
 def parse_names(names: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -111,11 +168,14 @@ def outputs(
     representation_fn: Callable | None = None,
     rng: jax.Array | None = None,
     num_bins: int = 20,
+    num_samples: int = REFERENCE_NUM_SAMPLES,
+    num_test_samples: int = REFERENCE_NUM_TEST_SAMPLES,
 ) -> dict[str, dict]:
     """`{metric: its full result}` for the metrics in `names` (inputs as `score`): the scalars
     and the matrices, e.g. InfoMEC's "nmi" `[K, L]` and DCI's "importance" `[L, K]`, so that a
     caller drawing them fits each metric once. An interventional metric draws its samples from
-    `fold_in(rng, number of scalar results before it)`."""
+    `fold_in(rng, number of scalar results before it)`, at `interventional_sizes(name,
+    num_samples, num_test_samples)` (default: disentanglement_lib's sizes)."""
     results, num_scalars = {}, 0
     for name in parse_names(names):
         metric = SUITE.get(name)
@@ -137,7 +197,10 @@ def outputs(
             out = metric.fn(codes, factors, test_codes, test_factors, **kwargs)
         else:
             _require(name, dataset=dataset, representation_fn=representation_fn, rng=rng)
-            out = metric.fn(dataset, representation_fn, jax.random.fold_in(rng, num_scalars))
+            sizes = interventional_sizes(name, num_samples, num_test_samples)
+            out = metric.fn(
+                dataset, representation_fn, jax.random.fold_in(rng, num_scalars), **sizes
+            )
         results[name] = out
         num_scalars += sum(np.ndim(v) == 0 for v in out.values())
     return results
@@ -160,13 +223,15 @@ def score_population(
     representation_fns=None,
     rng: jax.Array | None = None,
     num_bins: int = 20,
+    num_samples: int = REFERENCE_NUM_SAMPLES,
+    num_test_samples: int = REFERENCE_NUM_TEST_SAMPLES,
 ) -> list[dict[str, float]]:
     """`score` for M models at once: `codes [M, N, L]` (and `test_codes [M, N', L]`) of the
     models on the same samples (`factors [N, K]`); each sample, codes and split metric is one
     `jax.vmap`-ed call over the models; interventional metrics take one representation function
     per model in `representation_fns` and run per model, every model on the same key (as
-    disentanglement_lib evaluates every model with one seed), so row m equals `score` of model
-    m alone. Returns one dict of scalar results per model."""
+    disentanglement_lib evaluates every model with one seed) at `interventional_sizes`, so row m
+    equals `score` of model m alone. Returns one dict of scalar results per model."""
     codes = jax.numpy.asarray(codes)
     if codes.ndim != 3:
         raise UserError(f"codes of a population must be [M, N, L], got shape {codes.shape}")
@@ -188,7 +253,8 @@ def score_population(
         else:
             _require(name, dataset=dataset, representation_fns=representation_fns, rng=rng)
             key = jax.random.fold_in(rng, len(results[0]))  # as `outputs` keys the metric
-            per_model = [metric.fn(dataset, fn, key) for fn in representation_fns]
+            sizes = interventional_sizes(name, num_samples, num_test_samples)
+            per_model = [metric.fn(dataset, fn, key, **sizes) for fn in representation_fns]
             out = {k: np.stack([np.asarray(o[k]) for o in per_model]) for k in per_model[0]}
         for key, values in out.items():
             if np.ndim(values) != 1:  # a matrix per model (InfoMEC's nmi), not a score

@@ -62,7 +62,8 @@ def representation(run: Run, params, key: jax.Array, num_samples: int, kinds=("m
 def metric_scores(run: Run, params, key: jax.Array, names=None) -> dict[str, float]:
     """`eval/<metric>` (mean representation) and `eval/sampled/<metric>` for the metrics `names`
     (default `eval.metrics`): sample metrics on `eval.num_samples` images, split metrics also on
-    `eval.num_test_samples` held-out ones, interventional ones through the representation."""
+    `eval.num_test_samples` held-out ones, interventional ones through the representation at
+    sizes derived from those two (`suite.interventional_sizes`)."""
     return metric_results(run, params, key, names)[0]
 
 
@@ -98,7 +99,13 @@ def metric_results(run: Run, params, key: jax.Array, names=None) -> tuple[dict, 
     results = {}
     for kind in kinds:
         prefix = "eval/" if kind == "mean" else f"eval/{kind}/"
-        outputs = suite.outputs(names, num_bins=ev.num_bins, **inputs[kind])
+        outputs = suite.outputs(
+            names,
+            num_bins=ev.num_bins,
+            num_samples=ev.num_samples,
+            num_test_samples=ev.num_test_samples,
+            **inputs[kind],
+        )
         results.update({prefix + k: v for k, v in suite.scalars(outputs).items()})
         if kind == drawn:
             drawn_outputs = outputs

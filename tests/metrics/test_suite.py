@@ -1,9 +1,12 @@
 """The metric suite by name: flat keys, scalar results only, one-line errors, populations."""
 
+import inspect
+
 import jax
 import numpy as np
 import pytest
 
+from disentax import config as config_lib
 from disentax import metrics
 from disentax.errors import UserError
 from disentax.metrics import suite
@@ -80,3 +83,41 @@ def test_bad_requests_are_one_line_errors(call, message):
 
 def test_needs_names_the_input_kinds():
     assert suite.needs("mig,unsupervised,dci") == {suite.SAMPLE, suite.CODES, suite.SPLIT}
+
+
+def test_interventional_sizes_are_disentanglement_libs_at_the_default_evaluation():
+    """At eval.num_samples = 10,000 and num_test_samples = 5,000 the suite passes each
+    interventional metric exactly its own defaults, which are disentanglement_lib's sizes."""
+    config = config_lib.load_config("beta_vae")
+    for name in suite.SUITE.names():
+        if suite.SUITE.get(name).kind != suite.INTERVENTIONAL:
+            continue
+        sizes = suite.interventional_sizes(
+            name, config.eval.num_samples, config.eval.num_test_samples
+        )
+        defaults = inspect.signature(suite.SUITE.get(name).fn).parameters
+        assert sizes and {k: defaults[k].default for k in sizes} == sizes, name
+    assert suite.interventional_sizes("downstream")["num_train"] == (10, 100, 1000, 10000)
+    assert suite.interventional_sizes("fairness")["num_test_points_per_class"] == 100
+    assert suite.interventional_sizes("mig") == {}
+
+
+def test_interventional_sizes_follow_a_small_evaluation():
+    tiny = config_lib.load_config("beta_vae:tiny").eval
+    n, m = tiny.num_samples, tiny.num_test_samples  # 256, 128
+    assert suite.interventional_sizes("beta_vae_score", n, m) == {"num_train": n, "num_eval": m}
+    assert suite.interventional_sizes("factor_vae_score", n, m) == {
+        "num_train": n,
+        "num_eval": m,
+        "num_variance_estimate": n,
+    }
+    assert suite.interventional_sizes("fairness", n, m) == {
+        "num_train": n,
+        "num_test_points_per_class": 3,
+    }
+    assert suite.interventional_sizes("downstream", n, m) == {
+        "num_train": (10, 100, n),
+        "num_test": m,
+    }
+    with pytest.raises(UserError, match="num_samples must be an int >= 2"):
+        suite.interventional_sizes("downstream", 1, m)
