@@ -2,6 +2,7 @@
 
 import ast
 import difflib
+import importlib
 import importlib.util
 import json
 import pathlib
@@ -18,7 +19,8 @@ FALSE_WORDS = ("false", "no", "off", "0")
 
 
 def load_config(spec: str | None = None) -> ml_collections.ConfigDict:
-    """`PATH[:ARG]` -> `get_config(ARG)` of the file at PATH, or of the built-in config named PATH.
+    """`PATH[:ARG]` -> `get_config(ARG)` of the file at PATH, of the built-in config named PATH,
+    or of the module PATH names (`experiments.p02_qlae.config:smoke`).
 
     Built-in configs live in `disentax/configs/` and are named without `.py` (e.g. `beta_vae:tiny`).
     """
@@ -106,27 +108,51 @@ def expand_sweep(config: ml_collections.ConfigDict, spec: str) -> list[ml_collec
     return configs
 
 
-def parse_arg(arg: str | None) -> tuple[dict[str, str], set[str]]:
-    """A config argument of `key=value` items and flags: `"a=1,b=x,smoke"` ->
-    ({"a": "1", "b": "x"}, {"smoke"}) (what the experiment configs' `get_config(arg)` read)."""
-    values, flags = {}, set()
+def parse_arg(arg: str | None, **defaults: Any) -> ml_collections.ConfigDict:
+    """A config argument of `key=value` items and flags, typed by `defaults`:
+    `parse_arg("model=ada_ml_vae,k=2,smoke", model="ada_gvae", k=-1, smoke=False)` ->
+    `ConfigDict(model="ada_ml_vae", k=2, smoke=True)`.
+
+    Each value takes its default's type (`parse_value`: bool, int, float, str, tuple); a bare word
+    is a flag, True, for a bool default. Keys not given keep their defaults. An unknown key, a key
+    given twice, a flag that is not a bool or a value of the wrong type is a one-line error. A key
+    that names a ConfigDict method (`values`, `items`) is read by subscript: `args["values"]`.
+    """
+    args, given = dict(defaults), set()
     for item in (arg or "").split(","):
-        key, sep, value = (part.strip() for part in item.partition("="))
+        key, sep, text = (part.strip() for part in item.partition("="))
+        if not key and not sep:
+            continue
+        if key not in defaults:
+            raise UserError(
+                f"unknown argument {key or item!r}; allowed: {', '.join(sorted(defaults))}"
+            )
+        if key in given:
+            raise UserError(f"argument {key!r} is given twice")
+        given.add(key)
         if sep:
-            values[key] = value
-        elif key:
-            flags.add(key)
-    return values, flags
+            args[key] = parse_value(text, defaults[key], key, what="argument")
+        elif isinstance(defaults[key], bool):
+            args[key] = True
+        else:
+            raise UserError(f"argument {key!r} needs a value: {key}=VALUE")
+    return ml_collections.ConfigDict(args)
 
 
-def arg_value(values: dict[str, str], key: str, default, kind):
-    """`kind(values[key])`, or `default` when the argument names no `key`; one-line error."""
-    if key not in values:
-        return default
-    try:
-        return kind(values[key])
-    except ValueError:
-        raise UserError(f"{key} must be a {kind.__name__}, got {values[key]!r}") from None
+def import_components(config: ml_collections.ConfigDict) -> None:
+    """Imports the modules named in `config.components` (dotted module names, e.g.
+    `("experiments.p02_qlae.components",)`): the modules that register the datasets, models or
+    objectives the config names beyond the library's. `build` calls it first, so a run saved with
+    its config is rebuilt in a fresh process; Python imports each module once per process, so
+    each registers its components once. A module that does not import is a one-line error."""
+    for name in config.get("components", ()):
+        try:
+            importlib.import_module(name)
+        except Exception as e:
+            raise UserError(
+                f"config.components names the module {name!r}, which does not import: "
+                f"{type(e).__name__}: {e}"
+            ) from None
 
 
 def smoke(
@@ -147,26 +173,32 @@ def smoke(
 
 
 def _config_module(spec: str | None):
-    """(imported config module, its path, the argument) of `PATH[:ARG]` or a built-in name."""
+    """(imported config module, its path, the argument) of `PATH[:ARG]`, a built-in name or a
+    module's dotted name (`experiments.p02_qlae.config:smoke`)."""
     spec = spec or DEFAULT_CONFIG
     path_str, _, arg = spec.partition(":")
     path = pathlib.Path(path_str)
-    if not path.is_file():
-        builtin = BUILTIN_CONFIGS / f"{path_str}.py"
-        if not builtin.is_file():
-            known = ", ".join(builtin_config_names())
-            raise UserError(
-                f"config {path_str!r} is neither a file nor a built-in config ({known})"
-            )
-        path = builtin
-    module_spec = importlib.util.spec_from_file_location(f"_disentax_config_{path.stem}", path)
-    module = importlib.util.module_from_spec(module_spec)
-    try:
-        module_spec.loader.exec_module(module)
-    except Exception as e:
+    if not path.is_file() and (BUILTIN_CONFIGS / f"{path_str}.py").is_file():
+        path = BUILTIN_CONFIGS / f"{path_str}.py"
+    is_module = "." in path_str and not path_str.endswith(".py") and "/" not in path_str
+    if not path.is_file() and not is_module:
+        known = ", ".join(builtin_config_names())
         raise UserError(
-            f"config file {str(path)!r} failed to import: {type(e).__name__}: {e}"
-        ) from e
+            f"config {path_str!r} is neither a file nor a built-in config ({known}) nor a "
+            "module's dotted name"
+        )
+    try:
+        if path.is_file():
+            module_spec = importlib.util.spec_from_file_location(
+                f"_disentax_config_{path.stem}", path
+            )
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(path_str)
+            path = pathlib.Path(module.__file__)
+    except Exception as e:
+        raise UserError(f"config {path_str!r} failed to import: {type(e).__name__}: {e}") from e
     if not hasattr(module, "get_config"):
         raise UserError(f"config file {str(path)!r} defines no get_config(arg)")
     return module, path, arg
@@ -250,8 +282,9 @@ def _parsed(config: ml_collections.ConfigDict, name: str, text: str) -> Any:
     return node
 
 
-def parse_value(text: str, current: Any, name: str) -> Any:
-    """Parses `text` into the type of the field's current value (bool, int, float, str, tuple)."""
+def parse_value(text: str, current: Any, name: str, *, what: str = "config field") -> Any:
+    """Parses `text` into the type of the field's current value (bool, int, float, str, tuple);
+    errors name it as `what` `name` (a config field, an argument)."""
     kind = type(current).__name__
     stripped = text.strip()
     try:
@@ -279,11 +312,10 @@ def parse_value(text: str, current: Any, name: str) -> Any:
             "bool": "true or false",
             "tuple": "a tuple like (1, 2)",
             "list": "a list like [1, 2]",
+            "int": "an int",
         }.get(kind, f"a {kind}")
-        raise UserError(f"config field {name!r} needs {allowed}, got {text!r}") from None
-    raise UserError(
-        f"config field {name!r} holds a {kind}, which cannot be set from the command line"
-    )
+        raise UserError(f"{what} {name!r} needs {allowed}, got {text!r}") from None
+    raise UserError(f"{what} {name!r} holds a {kind}, which cannot be set from the command line")
 
 
 def _element_like(value: Any, sequence: tuple | list) -> Any:

@@ -25,7 +25,7 @@ def error_line(capsys):
             ["--config.objective.betta=2"],
             "unknown config field 'objective.betta'; did you mean objective.beta",
         ),
-        (["--config.batch_size=abc"], "config field 'batch_size' needs a int, got 'abc'"),
+        (["--config.batch_size=abc"], "config field 'batch_size' needs an int, got 'abc'"),
         (["--config.model=resnet"], "unknown model 'resnet'; known: dlib_conv_vae"),
         (
             ["--config.objective.name=vqvae"],

@@ -27,11 +27,19 @@ def test_builtin_and_file_configs_load(tmp_path):
     assert config_lib.load_config(str(path)).arg is None
 
 
+def test_a_config_module_is_named_by_its_dotted_name():
+    by_name = config_lib.load_config("experiments.dlib_weakly_supervised.config:k=2,smoke")
+    by_path = config_lib.load_config("experiments/dlib_weakly_supervised/config.py:k=2,smoke")
+    assert by_name.to_json() == by_path.to_json() and by_name.data_pairs_k == 2
+
+
 @pytest.mark.parametrize(
     "spec,message",
     [
         ("missing_config", "neither a file nor a built-in config"),
         ("beta_vae:nonsense", "unknown argument 'nonsense'"),
+        ("experiments.no_such_paper.config", "failed to import: ModuleNotFoundError"),
+        ("disentax.errors", "defines no get_config"),
     ],
 )
 def test_bad_config_specs(spec, message):
@@ -63,8 +71,8 @@ def test_unknown_field_suggests_nearest(config):
 @pytest.mark.parametrize(
     "override,message",
     [
-        ("batch_size=abc", "needs a int"),
-        ("batch_size=1.5", "needs a int"),
+        ("batch_size=abc", "needs an int"),
+        ("batch_size=1.5", "needs an int"),
         ("async_checkpoints=maybe", "needs true or false"),
         ("objective=3", "is a group"),
         ("num_steps", "not of the form FIELD=VALUE"),
@@ -169,3 +177,54 @@ def test_a_get_sweep_that_repeats_a_member_is_a_one_line_error(tmp_path):
     )
     with pytest.raises(UserError, match=r"gives the same member twice \('1' and '01'\)"):
         config_lib.load_sweep(str(path))
+
+
+DEFAULTS = {"model": "ada_gvae", "beta": 1.0, "k": -1, "seed": 0, "smoke": False}
+
+
+def test_parse_arg_types_each_value_by_its_default():
+    args = config_lib.parse_arg("model=ada_ml_vae,k=2,smoke", **DEFAULTS)
+    assert args.to_dict() == {"model": "ada_ml_vae", "beta": 1.0, "k": 2, "seed": 0, "smoke": True}
+    assert isinstance(config_lib.parse_arg("beta=4", **DEFAULTS).beta, float)
+    assert config_lib.parse_arg(" smoke=false , seed=3 ", **DEFAULTS).to_dict() == {
+        **DEFAULTS,
+        "smoke": False,
+        "seed": 3,
+    }
+    assert config_lib.parse_arg(None, **DEFAULTS).to_dict() == DEFAULTS
+    assert config_lib.parse_arg("", **DEFAULTS).to_dict() == DEFAULTS
+
+
+@pytest.mark.parametrize(
+    "arg,message",
+    [
+        ("gamma=3", "unknown argument 'gamma'; allowed: beta, k, model, seed, smoke"),
+        ("k=two", "argument 'k' needs an int, got 'two'"),
+        ("beta=high", "argument 'beta' needs a float, got 'high'"),
+        ("smoke=maybe", "argument 'smoke' needs true or false, got 'maybe'"),
+        ("k", "argument 'k' needs a value: k=VALUE"),
+        ("k=1,k=2", "argument 'k' is given twice"),
+        ("=3", "unknown argument '=3'; allowed: beta, k, model, seed, smoke"),
+    ],
+)
+def test_parse_arg_errors_are_one_line(arg, message):
+    with pytest.raises(UserError) as error:
+        config_lib.parse_arg(arg, **DEFAULTS)
+    assert str(error.value) == message
+
+
+def test_import_components_registers_once_per_process_and_names_a_missing_module(config):
+    from disentax import data
+
+    # The registry rejects a name registered twice: importing the module again (another build,
+    # the same name twice) must not register again.
+    config.components = ("experiments.p02_qlae.components",) * 2
+    config_lib.import_components(config)
+    config_lib.import_components(config)
+    assert data.get("shapes3d_procedural_16px").observation_shape == (16, 16, 3)
+    config.components = ("experiments.no_such_module",)
+    with pytest.raises(UserError) as error:
+        build(config)
+    message = str(error.value)
+    assert "'experiments.no_such_module', which does not import" in message
+    assert "\n" not in message

@@ -13,6 +13,7 @@ import ml_collections
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from disentax import config as config_lib
 from disentax import data
 from disentax.errors import UserError
 from disentax.metrics import suite
@@ -199,6 +200,9 @@ def dataset_options(config: ml_collections.ConfigDict) -> dict:
 
 
 def build(config: ml_collections.ConfigDict) -> Run:
+    """The run's parts from `config`, after importing the modules that register its components
+    (`config.components`)."""
+    config_lib.import_components(config)
     validate(config)
     dataset = data.get(config.dataset, **dataset_options(config))
     height, width, channels = dataset.observation_shape

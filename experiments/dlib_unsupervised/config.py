@@ -1,6 +1,6 @@
 """disentanglement_lib's unsupervised study (Locatello et al. 2019): one model of its grid per run.
 
-Argument: comma-separated `key=value` items and flags, e.g.
+Argument (`disentax.config.parse_arg`): comma-separated `key=value` items and flags, e.g.
 `config.py:model=factor_vae,gamma=10,dataset=dsprites_procedural,seed=3`:
 - `model`: beta_vae (default), annealed_vae, factor_vae, dip_vae_i, dip_vae_ii, beta_tc_vae;
 - the model's hyperparameter (beta, c_max, gamma, lambda_od), default `DEFAULTS`;
@@ -12,6 +12,8 @@ Everything else is disentanglement_lib's `unsupervised_study_v1/model_configs/sh
 latents, conv encoder / deconv decoder, Bernoulli loss summed over pixels. `get_sweep()` lists
 its grid as arguments of this file.
 """
+
+import math
 
 import ml_collections
 
@@ -69,36 +71,40 @@ DEFAULT_DATASET = "dsprites_procedural"
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    values, flags = config_lib.parse_arg(arg)
-    unknown_flags = flags - {"smoke"}
-    if unknown_flags:
-        raise UserError(f"unknown flag(s) {', '.join(sorted(unknown_flags))}; allowed: smoke")
-    model = values.pop("model", "beta_vae")
-    if model not in MODELS:
-        raise UserError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
-    objective, hparam, _, fixed = MODELS[model]
-    allowed = {"model", "dataset", "seed", hparam}
-    if set(values) - allowed:
+    """One model of the grid (module docstring)."""
+    # A hyperparameter not given stays NaN: only the model's own may be given.
+    hparams = sorted({hparam for _, hparam, _, _ in MODELS.values()})
+    args = config_lib.parse_arg(
+        arg,
+        model="beta_vae",
+        dataset=DEFAULT_DATASET,
+        seed=0,
+        smoke=False,
+        **dict.fromkeys(hparams, math.nan),
+    )
+    if args.model not in MODELS:
+        raise UserError(f"unknown model {args.model!r}; known: {', '.join(MODELS)}")
+    objective, hparam, _, fixed = MODELS[args.model]
+    if others := [h for h in hparams if h != hparam and not math.isnan(args[h])]:
         raise UserError(
-            f"unknown key(s) {', '.join(sorted(set(values) - allowed))} for model {model!r}; "
-            f"allowed: {', '.join(sorted(allowed))}"
+            f"unknown key(s) {', '.join(others)} for model {args.model!r}; "
+            f"allowed: {', '.join(sorted({'model', 'dataset', 'seed', hparam}))}"
         )
-
+    value = DEFAULTS[args.model] if math.isnan(args[hparam]) else args[hparam]
     # FactorVAE's built-in config adds its discriminator and the discriminator's optimizer.
-    base = "factor_vae" if model == "factor_vae" else "beta_vae"
-    c = config_lib.load_config(f"{base}:tiny" if "smoke" in flags else base)
-    c.dataset = values.get("dataset", DEFAULT_DATASET)
-    c.seed = config_lib.arg_value(values, "seed", 0, int)
-    value = config_lib.arg_value(values, hparam, DEFAULTS[model], float)
+    base = "factor_vae" if args.model == "factor_vae" else "beta_vae"
+    c = config_lib.load_config(f"{base}:tiny" if args.smoke else base)
+    c.dataset = args.dataset
+    c.seed = args.seed
     c.objective = ml_collections.ConfigDict({"name": objective, hparam: value, **fixed})
-    if "smoke" in flags:  # two steps and a minimal evaluation: checks that the run works
+    if args.smoke:  # two steps and a minimal evaluation: checks that the run works
         c.model = "tiny_conv_vae"
         config_lib.smoke(c)
     else:
         c.model = "dlib_conv_vae"
         c.num_latents = 10
         c.batch_size = 64
-        c.num_steps = TRAINING_STEPS // 2 if model == "factor_vae" else TRAINING_STEPS
+        c.num_steps = TRAINING_STEPS // 2 if args.model == "factor_vae" else TRAINING_STEPS
         c.log_every_steps = 500
         c.checkpoint_every_steps = 10_000
         c.optimizer.learning_rate = 1e-4
@@ -110,10 +116,9 @@ def get_sweep(arg: str | None = None) -> list[str]:
     """disentanglement_lib's `unsupervised_study_v1` grid as arguments of this file: 6 models ×
     6 values × 50 seeds (0-49) = 1,800 runs on `dataset` (default dsprites_procedural), or
     × the 7 study datasets = 12,600 runs with `dataset=study`. `smoke` is passed through."""
-    values, flags = config_lib.parse_arg(arg)
-    dataset = values.get("dataset", DEFAULT_DATASET)
-    datasets = STUDY_DATASETS if dataset == "study" else (dataset,)
-    suffix = ",smoke" if "smoke" in flags else ""
+    args = config_lib.parse_arg(arg, dataset=DEFAULT_DATASET, smoke=False)
+    datasets = STUDY_DATASETS if args.dataset == "study" else (args.dataset,)
+    suffix = ",smoke" if args.smoke else ""
     return [
         f"model={model},{hparam}={value},dataset={name},seed={seed}{suffix}"
         for name in datasets

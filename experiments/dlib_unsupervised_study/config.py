@@ -1,6 +1,6 @@
 """disentanglement_lib's unsupervised study (Locatello et al. 2019) run as populations.
 
-Members are `experiments/dlib_unsupervised/config.py`'s runs (imported from it, not copied), on
+Members are `experiments.dlib_unsupervised.config`'s runs (imported from it, not copied), on
 two procedural datasets. `get_sweep(arg)` lists them; `get_config(arg)` is one member. Arguments:
 comma-separated `key=value` items and flags, as `dlib_unsupervised`'s (`model`, its
 hyperparameter, `dataset`, `seed`, `smoke`) plus:
@@ -15,24 +15,11 @@ hyperparameter, `dataset`, `seed`, `smoke`) plus:
 - `smoke`: `dlib_unsupervised`'s smoke run (a few steps of a tiny model, for tests).
 """
 
-import importlib.util
-import pathlib
-
 import ml_collections
 
 from disentax import config as config_lib
 from disentax.errors import UserError
-
-
-def _unsupervised():
-    path = pathlib.Path(__file__).resolve().parents[1] / "dlib_unsupervised" / "config.py"
-    spec = importlib.util.spec_from_file_location("_dlib_unsupervised_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-unsupervised = _unsupervised()
+from experiments.dlib_unsupervised import config as unsupervised
 
 DATASETS = ("dsprites_procedural", "shapes3d_procedural")
 SMALL_STEPS = 300
@@ -44,20 +31,22 @@ SMALL_LEARNING_RATE = 1e-3
 SMALL_METRICS = "mig,dci,sap,modularity"
 # The study's metrics (disentanglement_lib `unsupervised_study_v1/metric_configs`).
 STUDY_METRICS = "beta_vae_score,factor_vae_score,mig,dci,modularity_explicitness,sap"
-SWEEP_KEYS = {"dataset", "values", "seeds", "steps"}
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    values, flags = config_lib.parse_arg(arg)
-    if "small" not in flags:
+    """One member (module docstring): `small` and `steps` are this file's, the rest
+    `dlib_unsupervised`'s."""
+    own, rest = _split(arg, ("small", "steps"))
+    args = config_lib.parse_arg(own, small=False, steps=SMALL_STEPS)
+    if not args.small:
         c = unsupervised.get_config(arg)
-        if "smoke" not in flags:
+        if "smoke" not in rest.split(","):
             c.eval.metrics = STUDY_METRICS
         return c
-    steps = config_lib.arg_value(values, "steps", SMALL_STEPS, int)
+    steps = args.steps
     if steps <= 0:
         raise UserError(f"steps must be positive, got {steps}")
-    c = unsupervised.get_config(_without(arg, {"small"}, {"steps"}))
+    c = unsupervised.get_config(rest)
     # FactorVAE counts its two updates as two of disentanglement_lib's steps (TRAINING_STEPS).
     c.num_steps = c.num_steps * steps // unsupervised.TRAINING_STEPS
     if "iteration_threshold" in c.objective:  # the annealed VAE reaches C_max at the same fraction
@@ -82,24 +71,19 @@ def get_sweep(arg: str | None = None) -> list[str]:
     seeds × `dataset` (default both of `DATASETS`). Default: the whole grid and 50 seeds
     (3,600 runs); `small`: the grid's first and last values and 2 seeds (48 runs); `smoke`:
     one value and one seed per model (12 runs)."""
-    values, flags = config_lib.parse_arg(arg)
-    unknown = set(values) - SWEEP_KEYS
-    if unknown:
-        raise UserError(
-            f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(SWEEP_KEYS))}"
-        )
-    small, smoke = "small" in flags, "smoke" in flags
-    default_values, default_seeds = (2, 2) if small else (1, 1) if smoke else (6, 50)
-    num_values = config_lib.arg_value(values, "values", default_values, int)
-    num_seeds = config_lib.arg_value(values, "seeds", default_seeds, int)
+    args = config_lib.parse_arg(
+        arg, dataset="", values=0, seeds=0, steps=0, small=False, smoke=False
+    )
+    default_values, default_seeds = (2, 2) if args.small else (1, 1) if args.smoke else (6, 50)
+    num_values, num_seeds = args["values"] or default_values, args.seeds or default_seeds
     if not 1 <= num_values <= 6 or num_seeds < 1:
         raise UserError(
             f"values must be in 1..6 and seeds >= 1, got values={num_values}, seeds={num_seeds}"
         )
-    datasets = values["dataset"].split("+") if "dataset" in values else DATASETS
-    suffix = "".join(f",{f}" for f in sorted(flags))
-    if "steps" in values:
-        suffix += f",steps={values['steps']}"
+    datasets = args.dataset.split("+") if args.dataset else DATASETS
+    suffix = "".join(f",{flag}" for flag in ("small", "smoke") if args[flag])
+    if args.steps:
+        suffix += f",steps={args.steps}"
     return [
         f"model={model},{hparam}={value},dataset={dataset},seed={seed}{suffix}"
         for dataset in datasets
@@ -116,6 +100,8 @@ def spread(grid: tuple, n: int) -> tuple:
     return tuple(grid[round(i * (len(grid) - 1) / (n - 1))] for i in range(n))
 
 
-def _without(arg: str | None, flags: set[str], keys: set[str]) -> str:
+def _split(arg: str | None, keys: tuple[str, ...]) -> tuple[str, str]:
+    """`arg`'s items whose key (or flag) is in `keys`, and the others, each joined by commas."""
     items = [i.strip() for i in (arg or "").split(",") if i.strip()]
-    return ",".join(i for i in items if i not in flags and i.partition("=")[0] not in keys)
+    own = [i for i in items if i.partition("=")[0] in keys]
+    return ",".join(own), ",".join(i for i in items if i not in own)

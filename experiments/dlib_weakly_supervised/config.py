@@ -1,6 +1,6 @@
 """Ada-GVAE / Ada-ML-VAE on weakly-supervised pairs (Locatello et al. 2020, disentanglement_lib).
 
-Argument: comma-separated `key=value` items and flags, e.g.
+Argument (`disentax.config.parse_arg`): comma-separated `key=value` items and flags, e.g.
 `config.py:model=ada_ml_vae,beta=4,k=1,dataset=shapes3d_procedural,seed=2`:
 - `model`: ada_gvae (default) or ada_ml_vae;
 - `beta` (default 1), the weight of the KL term;
@@ -19,31 +19,29 @@ from disentax import config as config_lib
 from disentax.errors import UserError
 
 MODELS = ("ada_gvae", "ada_ml_vae")
-KEYS = ("model", "beta", "k", "dynamics", "dataset", "seed")
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
-    values, flags = config_lib.parse_arg(arg)
-    if flags - {"smoke"}:
-        raise UserError(f"unknown flag(s) {', '.join(sorted(flags - {'smoke'}))}; allowed: smoke")
-    if set(values) - set(KEYS):
-        raise UserError(
-            f"unknown key(s) {', '.join(sorted(set(values) - set(KEYS)))}; "
-            f"allowed: {', '.join(KEYS)}"
-        )
-    model = values.get("model", "ada_gvae")
-    if model not in MODELS:
-        raise UserError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
-
-    c = config_lib.load_config("beta_vae:tiny" if "smoke" in flags else "beta_vae")
-    c.dataset = values.get("dataset", "dsprites_procedural")
-    c.seed = config_lib.arg_value(values, "seed", 0, int)
-    c.objective = ml_collections.ConfigDict(
-        {"name": model, "beta": config_lib.arg_value(values, "beta", 1.0, float)}
+    """One Ada-GVAE / Ada-ML-VAE run (module docstring)."""
+    args = config_lib.parse_arg(
+        arg,
+        model="ada_gvae",
+        beta=1.0,
+        k=-1,
+        dynamics="dlib",
+        dataset="dsprites_procedural",
+        seed=0,
+        smoke=False,
     )
-    c.data_pairs_k = config_lib.arg_value(values, "k", -1, int)  # validated against the dataset's K
-    c.data_pairs_dynamics = values.get("dynamics", "dlib")
-    if "smoke" in flags:  # two steps and a minimal evaluation: checks that the run works
+    if args.model not in MODELS:
+        raise UserError(f"unknown model {args.model!r}; known: {', '.join(MODELS)}")
+    c = config_lib.load_config("beta_vae:tiny" if args.smoke else "beta_vae")
+    c.dataset = args.dataset
+    c.seed = args.seed
+    c.objective = ml_collections.ConfigDict({"name": args.model, "beta": args.beta})
+    c.data_pairs_k = args.k  # validated against the dataset's K
+    c.data_pairs_dynamics = args.dynamics
+    if args.smoke:  # two steps and a minimal evaluation: checks that the run works
         config_lib.smoke(c)
     else:
         c.model = "dlib_conv_vae"

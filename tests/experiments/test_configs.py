@@ -1,5 +1,7 @@
-"""Every `experiments/*/config.py` trains with `:smoke`; the disentanglement_lib configs match."""
+"""Every experiment's config (`experiments.<package>.config`) trains with `:smoke`; the
+disentanglement_lib configs match."""
 
+import importlib
 import math
 import pathlib
 
@@ -11,9 +13,9 @@ from disentax.objectives import OBJECTIVES
 from disentax.train import build, train
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[2] / "experiments"
-CONFIGS = sorted(EXPERIMENTS.glob("*/config.py"))
-UNSUPERVISED = EXPERIMENTS / "dlib_unsupervised" / "config.py"
-WEAK = EXPERIMENTS / "dlib_weakly_supervised" / "config.py"
+CONFIGS = sorted(f"experiments.{p.parent.name}.config" for p in EXPERIMENTS.glob("*/config.py"))
+UNSUPERVISED = "experiments.dlib_unsupervised.config"
+WEAK = "experiments.dlib_weakly_supervised.config"
 
 # disentanglement_lib config/unsupervised_study_v1/sweep.py, transcribed: model -> (objective,
 # fixed hyperparameters, swept hyperparameter, values).
@@ -33,17 +35,17 @@ DLIB_GRID = {
 DLIB_SEEDS = 50
 
 
-def load(path: pathlib.Path, arg: str = ""):
-    return config_lib.load_config(f"{path}:{arg}" if arg else str(path))
+def load(module: str, arg: str = ""):
+    return config_lib.load_config(f"{module}:{arg}")
 
 
 def test_the_dlib_configs_are_found():
     assert {UNSUPERVISED, WEAK} <= set(CONFIGS)
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.parent.name)
-def test_config_trains_with_smoke_argument(path, tmp_path):
-    metrics = train(load(path, "smoke"), tmp_path / "run", progress=False)
+@pytest.mark.parametrize("module", CONFIGS, ids=lambda m: m.split(".")[1])
+def test_config_trains_with_smoke_argument(module, tmp_path):
+    metrics = train(load(module, "smoke"), tmp_path / "run", progress=False)
     assert metrics["step"] >= 1 and math.isfinite(metrics["train/loss"])
 
 
@@ -66,7 +68,7 @@ def test_unsupervised_defaults_are_disentanglement_libs():
 
 
 def test_sweep_is_disentanglement_libs_grid():
-    module = load_module(UNSUPERVISED)
+    module = importlib.import_module(UNSUPERVISED)
     sweep = module.get_sweep()
     assert len(sweep) == len(set(sweep)) == 6 * 6 * DLIB_SEEDS
     runs = [dict(item.split("=") for item in arg.split(",")) for arg in sweep]
@@ -136,12 +138,3 @@ def test_pair_objective_without_pairs_is_refused():
     del c["data_pairs_k"]
     with pytest.raises(UserError, match="data_pairs_k"):
         build(c).batch_fn  # noqa: B018
-
-
-def load_module(path: pathlib.Path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"_test_{path.parent.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

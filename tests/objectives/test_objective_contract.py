@@ -15,8 +15,8 @@ from disentax import config as config_lib
 from disentax.objectives import OBJECTIVES
 from disentax.train import build
 
-QLAE = "experiments/qlae/config.py"
-WEAK = "experiments/dlib_weakly_supervised/config.py"
+QLAE = "experiments.p02_qlae.config"
+WEAK = "experiments.dlib_weakly_supervised.config"
 STEPS = 200
 
 

@@ -4,12 +4,12 @@
 # their codes (QLAE, AE, QLAE w/o weight decay, β-VAE: rerun for their DCI), two per process,
 # and the three GAN rows, one per process, at 8,000 generator steps (40,000 critic updates,
 # four times what this CPU ran, a fifth of the paper's) with weight decay × 5 for the paper's
-# lr·λ·T. The other five rows of `gpu` ran on the CPU (README "On this CPU").
+# lr·λ·T. The other five rows of `gpu` ran on the CPU (NOTES.md "On this CPU").
 # Writes OUT/<group>.json (run.py's results.json, updated after each model), OUT/logs.txt
 # (the five logs) and OUT/artifacts.tar (each group's codes_<model>.npz, for
 # `run.py --add-dci`, and its NMI heatmaps): 7 files, refreshed every 10 s.
 #
-#     bash experiments/qlae/gpu_rows.sh OUT [LIMIT_S]    # each process stopped after LIMIT_S
+#     bash experiments/p02_qlae/gpu_rows.sh OUT [LIMIT_S]    # each process stopped after LIMIT_S
 #
 # STEPS and GAN_STEPS override the step counts (checks on a CPU: STEPS=3 GAN_STEPS=3 EVAL=300);
 # the weight decay factors stay as above.
@@ -17,7 +17,6 @@ set -u
 OUT=${1:?usage: gpu_rows.sh OUT [LIMIT_S]}
 LIMIT=${2:-540}
 export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false XLA_PYTHON_CLIENT_MEM_FRACTION=0.15
-RUN="$(dirname "$0")/run.py"
 WORK=$(mktemp -d)
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 
@@ -26,7 +25,8 @@ rows() {  # group setting models [steps] [weight decay scale]
   [ -n "${4:-}" ] && extra+=(--steps "$4")
   [ -n "${5:-}" ] && extra+=(--weight-decay-scale "$5")
   [ -n "${EVAL:-}" ] && extra+=(--eval-samples "$EVAL")
-  timeout "$LIMIT" python3 "$RUN" --setting "$2" --models "$3" --out "$WORK/$1" "${extra[@]}" \
+  timeout "$LIMIT" python3 -m experiments.p02_qlae.run --setting "$2" --models "$3" \
+    --out "$WORK/$1" "${extra[@]}" \
     > "$WORK/$1.log" 2>&1
 }
 

@@ -1,26 +1,20 @@
-"""`experiments/qlae/run.py`'s GAN rows: InfoWGAN-GP and QLInfoWGAN-GP configured, trained as
-populations and scored on the critic's latent head."""
+"""`run.py`'s GAN rows (InfoWGAN-GP and QLInfoWGAN-GP configured, trained as populations and
+scored on the critic's latent head) and its tables (markdown, DCI scored after the fact)."""
 
 import dataclasses
-import importlib.util
 import json
-import pathlib
 
 import numpy as np
 import pytest
 
 from disentax import metrics
 from disentax.errors import UserError
-
-RUN = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "qlae" / "run.py"
+from experiments.p02_qlae import run
 
 
 @pytest.fixture(scope="module")
 def runner():
-    spec = importlib.util.spec_from_file_location("qlae_run", RUN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return run
 
 
 @pytest.mark.parametrize(
@@ -61,7 +55,13 @@ def test_the_gan_setting_is_the_paper_s_three_rows(runner):
     for group, updates, paper in ((c.critic_optimizer, 5, 0.04), (c.generator_optimizer, 1, 0.008)):
         time = group.learning_rate * group.weight_decay * updates * c.num_steps
         np.testing.assert_allclose(time, paper, rtol=1e-9)
-    for name in ("test", "long", "gpu"):  # the autoencoder tables stay as they were
+    for name in (
+        "smoke",
+        "cpu",
+        "long",
+        "gpu",
+        "paper",
+    ):  # the autoencoder tables stay as they were
         assert not {m.removesuffix("_no_wd") for m in runner.SETTINGS[name].models} & set(
             runner.GANS
         )

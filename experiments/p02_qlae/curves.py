@@ -1,8 +1,8 @@
 """Learning curves of the reduced-scale QLAE runs: InfoM, InfoE, PSNR and the NMI matrix of each
 seed at several step counts, for diagnosing why a setting does or does not show the claim.
 
-    python experiments/qlae/curves.py --models qlae,ae --checkpoints 500,2000 --out runs/curves
-    python experiments/qlae/curves.py --dataset dsprites_procedural_16px --hold-decay-time \
+    python -m experiments.p02_qlae.curves --models qlae,ae --checkpoints 500,2000 --out runs/curves
+    python -m experiments.p02_qlae.curves --dataset dsprites_procedural_16px --hold-decay-time \
         --checkpoints 500,1000 --out runs/curves_held   # weight decay: the paper's lr·λ·T at 1,000
 
 Each model's seeds train as one population (`run.train`'s members, `run.member_config`'s
@@ -12,7 +12,6 @@ QLAE's quantized values).
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import pathlib
 import time
@@ -21,28 +20,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from disentax import config as config_lib
 from disentax import data
 from disentax.train.population import Population
-
-RUN = pathlib.Path(__file__).resolve().with_name("run.py")
-
-
-def load_runner():
-    spec = importlib.util.spec_from_file_location("qlae_run", RUN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-runner = load_runner()
+from experiments.p02_qlae import run as runner
 
 
 def curves(setting, checkpoints, *, log=print, save=None) -> list[dict]:
     """Rows {"model", "seed", "step", "train_s", infom, infoe, infoc, psnr, nmi, ...} of every
     model of `setting` at every step count in `checkpoints` (ascending); `save(rows)` is called
     after each checkpoint."""
-    config_lib.load_config(str(runner.CONFIG))  # registers the reduced datasets
     dataset = data.get(setting.dataset)
     images, factors = data.sample(dataset, jax.random.PRNGKey(2023), setting.num_eval_samples)
     images, factors = jnp.asarray(images), np.asarray(factors)

@@ -1,12 +1,14 @@
 """The QLAE tables at reduced scale: seeds of each model trained as populations, scored as the
 paper (InfoM, InfoE, InfoC, DCI, PSNR), and written as mean ± 95 % t-interval over seeds.
 
-    python experiments/qlae/run.py --setting test --out runs/qlae_test   # the claim test's run
-    python experiments/qlae/run.py --setting long --out runs/qlae_long   # the longer hand run
-    python experiments/qlae/run.py --setting gpu --out runs/qlae_gpu     # 20,000 steps on a GPU
-    python experiments/qlae/run.py --setting gpu_gans --out runs/qlae_gpu_gans  # the GAN rows
-    python experiments/qlae/run.py --add-dci --out runs/qlae_gpu  # DCI from a run's saved codes
+    python -m experiments.p02_qlae.run --setting cpu --out runs/qlae_cpu   # the claim run
+    python -m experiments.p02_qlae.run --setting long --out runs/qlae_long  # the longer hand run
+    python -m experiments.p02_qlae.run --setting gpu --out runs/qlae_gpu    # 20,000 steps, a GPU
+    python -m experiments.p02_qlae.run --setting gpu_gans --out runs/qlae_gans  # the GAN rows
+    python -m experiments.p02_qlae.run --add-dci --out runs/qlae_gpu  # DCI from saved codes
+    python -m experiments.p02_qlae.claims runs/qlae_cpu/results.json  # the claims it fails
 
+The settings are `config.SETTINGS` (`smoke`, `cpu`, `long`, `gpu`, `gpu_gans`, `paper`).
 Model names are `config.py`'s with a `_no_wd` suffix for the "w/o weight decay" ablations.
 The GAN rows (InfoWGAN-GP, QLInfoWGAN-GP) keep `config.py`'s optimizers (2e-4, both players),
 count generator updates as steps and are scored on the critic's latent head, without PSNR.
@@ -23,19 +25,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from disentax import config as config_lib
+import experiments.p02_qlae.components  # noqa: F401 (registers the 16 px datasets, networks)
 from disentax import data, metrics, viz
 from disentax.analysis import format_interval, t_interval
 from disentax.errors import UserError
 from disentax.train.evaluate import codes
 from disentax.train.population import Population
+from experiments.p02_qlae.config import (
+    GANS,
+    LABELS,
+    NO_WD,
+    SETTINGS,
+    Setting,
+    member_config,
+    require_known,
+)
 
-CONFIG = pathlib.Path(__file__).with_name("config.py")
-NO_WD = "_no_wd"
 # Models whose representation (`encode(x)[0]`) is discrete: quantized values, VQ code indices.
 DISCRETE = ("qlae", "qlae_global", "vq_vae", "ql_info_wgan")
-# `config.py`'s GANs: players "critic" and "generator", each with its own optimizer.
-GANS = ("info_wgan", "ql_info_wgan")
 COLUMNS = (
     "infom",
     "infoe",
@@ -45,158 +52,6 @@ COLUMNS = (
     "dci/informativeness_test",
     "psnr",
 )
-LABELS = {
-    "qlae": "QLAE",
-    "qlae_no_wd": "QLAE w/o weight decay",
-    "qlae_global": "QLAE w/ global codebook",
-    "ae": "AE",
-    "vae": "β-VAE",
-    "tcvae": "β-TCVAE",
-    "bio_ae": "BioAE",
-    "vq_vae": "VQ-VAE w/ weight decay",
-    "vq_vae_no_wd": "VQ-VAE w/o weight decay",
-    "info_wgan": "InfoWGAN-GP",
-    "ql_info_wgan": "QLInfoWGAN-GP",
-    "ql_info_wgan_no_wd": "QLInfoWGAN-GP w/o weight decay",
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class Setting:
-    """One reduced-scale table: every model in `models` trained once per seed in `seeds`.
-
-    The models are `config.py`'s with `variant` appended (`_tiny`, `_16px`), trained on
-    `dataset` for `num_steps` steps of `batch_size`, learning rate `learning_rate` and the
-    config's weight decay times `weight_decay_scale`, or, when that is None, times
-    `config.decay_scale(learning_rate, num_steps)` (the paper's lr·λ·T held);
-    `model_weight_decay_scales` (model, factor) pairs replace `weight_decay_scale` for those
-    models. The GANs (`GANS`) keep the config's learning rates (2e-4) and, when their factor is
-    None, its weight decay; their steps are generator updates (5 critic updates each). Scored
-    on `num_eval_samples` i.i.d. images (DCI, when `dci` is set, fits on the first half and
-    tests on the second).
-    """
-
-    dataset: str
-    variant: str
-    models: tuple[str, ...]
-    seeds: tuple[int, ...]
-    num_steps: int
-    batch_size: int
-    learning_rate: float
-    weight_decay_scale: float | None
-    num_eval_samples: int
-    dci: bool
-    model_weight_decay_scales: tuple[tuple[str, float | None], ...] = ()
-
-
-# Scored on 10,000 images, as the QLAE code (`val_set = train_split.take(10000)`): at 2,000 the
-# discrete InfoE's in-sample fit adds about 0.09 more than the continuous one's (random codes,
-# README "Weight decay held at the paper's lr·λ·T").
-SETTINGS = {
-    "test": Setting(
-        dataset="shapes3d_procedural_16px",
-        variant="_16px",
-        models=("qlae", "ae", "vae", "qlae_no_wd"),
-        seeds=(0, 1, 2),
-        num_steps=600,
-        batch_size=64,
-        learning_rate=1e-3,
-        weight_decay_scale=10.0,
-        num_eval_samples=10_000,
-        dci=False,
-    ),
-    "long": Setting(
-        dataset="shapes3d_procedural_16px",
-        variant="_16px",
-        models=tuple(m for m in LABELS if m.removesuffix(NO_WD) not in GANS),
-        seeds=(0, 1, 2, 3, 4),
-        num_steps=3000,
-        batch_size=64,
-        learning_rate=1e-3,
-        weight_decay_scale=10.0,
-        num_eval_samples=10_000,
-        dci=True,
-    ),
-    # 20,000 steps at the paper's batch and learning rate, about 5 minutes per model on one
-    # H200 and 35 on this CPU. QLAE's decay (and its global-codebook ablation's) acts for
-    # lr·λ·T = 5 (λ = 0.25): held at the paper's 20 (λ = 1.0) it loses 5 dB and most of its
-    # InfoM and InfoE; the other models' is held (AE λ = 0.01). The first four models ran on an
-    # H200, the other five on this CPU (README "On a GPU", "On this CPU").
-    "gpu": Setting(
-        dataset="shapes3d_procedural_16px",
-        variant="_16px",
-        models=(
-            "qlae",
-            "ae",
-            "qlae_no_wd",
-            "vae",
-            "tcvae",
-            "bio_ae",
-            "vq_vae",
-            "vq_vae_no_wd",
-            "qlae_global",
-        ),
-        seeds=(0, 1, 2),
-        num_steps=20_000,
-        batch_size=128,
-        learning_rate=1e-3,
-        weight_decay_scale=None,
-        num_eval_samples=10_000,
-        dci=False,
-        model_weight_decay_scales=(("qlae", 2.5), ("qlae_global", 2.5)),
-    ),
-    # The GAN rows. Batch 64 and lr 2e-4 are the paper's; 2,000 generator updates (10,000
-    # critic updates) are a twentieth of its 200,000 critic updates, so the weight decay × 20
-    # holds its lr·λ·T, 0.04 for QLInfoWGAN-GP's critic (`learning_rate` is unused: the GANs keep
-    # config.py's). A step is 6 updates: on a CPU about 0.3 s for the 3 seeds (`_tiny`).
-    "gpu_gans": Setting(
-        dataset="shapes3d_procedural_16px",
-        variant="_16px",
-        models=("info_wgan", "ql_info_wgan", "ql_info_wgan_no_wd"),
-        seeds=(0, 1, 2),
-        num_steps=2_000,
-        batch_size=64,
-        learning_rate=2e-4,
-        weight_decay_scale=20.0,
-        num_eval_samples=10_000,
-        dci=False,
-    ),
-}
-
-
-def require_known(model: str) -> None:
-    """A one-line error for a model name outside `LABELS`."""
-    if model not in LABELS:
-        raise UserError(f"unknown model {model!r}; known: {', '.join(LABELS)}")
-
-
-def member_config(model: str, seed: int, setting: Setting):
-    """`config.py`'s config of `model` (a `_no_wd` suffix: its "w/o weight decay" flag) with the
-    reduced `setting` applied.
-
-    A GAN (`GANS`) keeps the config's learning rates (2e-4) and takes `setting.num_steps`
-    generator updates; its weight decay is multiplied by the model's factor in `optimizer`,
-    `critic_optimizer` and `generator_optimizer` alike, and left as the config's when the factor
-    is None (config.py's `steps`, `lr` are the autoencoders' only)."""
-    require_known(model)
-    base = model.removesuffix(NO_WD)
-    flags = ",no_weight_decay" if model.endswith(NO_WD) else ""
-    scale = dict(setting.model_weight_decay_scales).get(base, setting.weight_decay_scale)
-    if scale is None and base not in GANS:  # config.py's `steps`, `lr`: lr·λ·T held
-        flags += f",steps={setting.num_steps},lr={setting.learning_rate!r}"
-    c = config_lib.load_config(
-        f"{CONFIG}:model={base},dataset={setting.dataset},seed={seed}{flags}"
-    )
-    c.model += setting.variant
-    c.batch_size = setting.batch_size
-    c.num_steps = setting.num_steps
-    if base in GANS:
-        for group in ("optimizer", "critic_optimizer", "generator_optimizer"):
-            c[group].weight_decay *= 1.0 if scale is None else scale
-    elif scale is not None:
-        c.optimizer.learning_rate = setting.learning_rate
-        c.optimizer.weight_decay *= scale
-    return c
 
 
 def train(model: str, setting: Setting, *, log=print):
@@ -237,7 +92,7 @@ def score(model: str, population: Population, pop, images, factors, setting: Set
             ]
         )
         # InfoE by the QLAE code's sklearn regression and its stopping rule (100 lbfgs
-        # iterations), as the paper's numbers (README "Diagnosis").
+        # iterations), as the paper's numbers (NOTES.md "Diagnosis").
         info = metrics.infomec(
             z, factors, discrete_latents=discrete, num_latent_values=width, mode="reference"
         )
@@ -299,7 +154,6 @@ def run(setting: Setting, out: str | pathlib.Path | None = None, *, log=print) -
     `table.md` and the NMI heatmap of each model's first seed (`nmi_<model>.png`) there."""
     for model in setting.models:  # before any training
         require_known(model)
-    config_lib.load_config(str(CONFIG))  # registers the reduced datasets (`config.pooled`)
     dataset = data.get(setting.dataset)
     images, factors = data.sample(dataset, jax.random.PRNGKey(2023), setting.num_eval_samples)
     images, factors = jnp.asarray(images), np.asarray(factors)
@@ -370,7 +224,7 @@ def markdown(summary: dict) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--setting", choices=sorted(SETTINGS), default="test")
+    parser.add_argument("--setting", choices=sorted(SETTINGS), default="cpu")
     parser.add_argument("--out", required=True)
     parser.add_argument(
         "--add-dci",

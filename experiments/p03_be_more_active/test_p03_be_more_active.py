@@ -3,21 +3,16 @@ and β-TCVAEs trained here (none is shown at this scale: strict xfails with the 
 numbers); the experiment's config and sweep."""
 
 import math
-import pathlib
 
 import numpy as np
 import pytest
 
-from disentax import config as config_lib
 from disentax.analysis import runs
 from disentax.errors import UserError
 from disentax.train.sweep import run_sweep
+from experiments.p03_be_more_active import config
 
-CONFIG = (
-    pathlib.Path(__file__).resolve().parents[2] / "experiments" / "be_more_active" / "config.py"
-)
-
-# The reduced scale: the `small` config with the tiny FC VAE (32-unit layers) at Adam(2e-3),
+# The reduced scale: the `cpu` config with the tiny FC VAE (32-unit layers) at Adam(2e-3),
 # batch 32, for STEPS steps, one seed, β-VAE over the paper's β grid and β-TCVAE at two values;
 # 1,000 analysis images and the single-fit downstream classifier (`cross_validate=False`): about
 # 100 s of CPU in all (measured).
@@ -26,14 +21,14 @@ MEMBERS = [("beta_vae", b) for b in (1, 2, 4, 8, 16)] + [("beta_tc_vae", b) for 
 
 
 def load(arg):
-    return config_lib.load_config(f"{CONFIG}:{arg}")
+    return config.get_config(arg)
 
 
 @pytest.fixture(scope="module")
 def population_rows(tmp_path_factory):
     configs = []
     for model, beta in MEMBERS:
-        c = load(f"model={model},beta={beta},small")
+        c = load(f"model={model},beta={beta},cpu")
         c.model, c.optimizer.learning_rate = "tiny_fc_vae", 2e-3
         c.num_steps = c.checkpoint_every_steps = c.log_every_steps = STEPS
         c.batch_size = 32
@@ -53,7 +48,7 @@ def population_rows(tmp_path_factory):
     reason="not shown at this scale: after 1,000 steps no model has an active variable "
     "(25 passive, 45 mixed, 0 active of 70), so its rho = 0.86 ranks untrained models; trained "
     "on, the models separate and rho falls to between -0.43 and 0.20 from 3,000 to 30,000 steps "
-    "(experiments/be_more_active/README.md 'Longer training'); -0.43 at the `small` scale",
+    "(experiments/p03_be_more_active/NOTES.md 'Longer training'); -0.43 at the `small` scale",
 )
 def test_gap_grows_with_the_number_of_passive_variables(population_rows):
     # The claim is about trained models, whose passive variables sit beside active ones.
@@ -71,7 +66,7 @@ def test_gap_grows_with_the_number_of_passive_variables(population_rows):
     "as correlated in the mean codes as passive ones; nor at the `small` scale (30 256-unit "
     "models: 1.10 -> 0.19 nats, 17 % left); shown once the variables separate, after 20,000 "
     "steps of this setting (3.01 -> 0.07 nats, 2.2 % left; "
-    "experiments/be_more_active/test_longer_training.py); see experiments/be_more_active/README.md",
+    "test_longer_training.py); see experiments/p03_be_more_active/NOTES.md",
 )
 def test_truncation_closes_the_gap(population_rows):
     summary = runs.summarise(population_rows)
@@ -86,7 +81,7 @@ def test_truncation_closes_the_gap(population_rows):
     "members left with 1 active variable): the passive variables' means still carry factor "
     "information here; also at the `small` scale (-0.078 +- 0.031 over 3 seeds for beta-VAE "
     "beta = 8, 5,000 test images) and after 30,000 steps of this setting (-0.043 for beta-VAE "
-    "beta = 1); see experiments/be_more_active/README.md",
+    "beta = 1); see experiments/p03_be_more_active/NOTES.md",
 )
 def test_truncation_keeps_downstream_accuracy(population_rows):
     summary = runs.summarise(population_rows)
@@ -137,17 +132,18 @@ def test_downstream_change_is_a_t_interval_over_seeds():
 
 
 def test_sweep_is_both_models_over_the_beta_grid():
-    module = _module()
+    module = config
     runs_ = [dict(i.split("=") for i in a.split(",") if "=" in i) for a in module.get_sweep()]
     assert len(runs_) == 2 * 5 * 50
     got = {(r["model"], float(r["beta"]), int(r["seed"])) for r in runs_}
     assert got == {
         (m, b, s) for m in ("beta_vae", "beta_tc_vae") for b in (1, 2, 4, 8, 16) for s in range(50)
     }
-    small = module.get_sweep("small")
-    assert len(small) == 30 and all(a.endswith(",small") for a in small)
+    cpu = module.get_sweep("cpu")
+    assert len(cpu) == 30 and all(a.endswith(",cpu") for a in cpu)
+    assert module.get_sweep("small") == cpu  # the alias of results/small_*.json
     assert len(module.get_sweep("seeds=2,smoke")) == 20
-    c = module.get_config("model=beta_tc_vae,beta=8,seed=3,small")
+    c = module.get_config("model=beta_tc_vae,beta=8,seed=3,cpu")
     assert (c.model, c.batch_size, c.num_steps) == ("small_fc_vae", 64, module.SMALL_STEPS)
     c = module.get_config("model=beta_tc_vae,beta=8,seed=3")
     assert (c.objective.name, c.objective.beta, c.seed) == ("beta_tc_vae", 8.0, 3)
@@ -167,19 +163,12 @@ def test_sweep_is_both_models_over_the_beta_grid():
         ("gamma=3", "allowed"),
         ("fast", "smoke"),
         ("small,smoke", "one of"),
-        ("steps=0", "at least 1"),
+        ("cpu,paper", "one of"),
+        ("steps=-1", "at least 1"),
+        ("beta=high", "argument 'beta' needs a float"),
     ],
 )
 def test_bad_arguments_are_one_line_user_errors(arg, match):
     with pytest.raises(UserError, match=match) as info:
         load(arg)
     assert "\n" not in str(info.value)
-
-
-def _module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_be_more_active_config", CONFIG)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

@@ -1,21 +1,19 @@
 """The claim test's population trained 20 times longer, run by hand:
-`pytest experiments/be_more_active/test_longer_training.py` (not in the default suite: 7 tiny FC
-VAEs for 20,000 steps, measured 834 s of CPU and 22 min of wall time on 2 cores shared at load
-average 8). The same members, optimiser, analysis and thresholds as
-tests/experiments/test_be_more_active.py; at this length truncation closes the TC gap (claim 2),
-while the gap does not grow with the passive count and truncation still costs downstream
-accuracy (strict expected failures with the measured numbers, README "Longer training").
+`pytest experiments/p03_be_more_active/test_longer_training.py` (the suite leaves it out,
+`conftest.py`'s `collect_ignore`: 7 tiny FC VAEs for 20,000 steps, measured 834 s of CPU and
+22 min of wall time on 2 cores shared at load average 8). The same members, optimiser, analysis
+and thresholds as `test_p03_be_more_active.py`; at this length truncation closes the TC gap
+(claim 2), while the gap does not grow with the passive count and truncation still costs
+downstream accuracy (strict expected failures with the measured numbers, NOTES.md "Longer
+training").
 """
-
-import pathlib
 
 import pytest
 
-from disentax import config as config_lib
 from disentax.analysis import runs
 from disentax.train.sweep import run_sweep
+from experiments.p03_be_more_active import config
 
-CONFIG = pathlib.Path(__file__).resolve().with_name("config.py")
 STEPS = 20_000
 MEMBERS = [("beta_vae", b) for b in (1, 2, 4, 8, 16)] + [("beta_tc_vae", b) for b in (4, 16)]
 
@@ -24,7 +22,7 @@ MEMBERS = [("beta_vae", b) for b in (1, 2, 4, 8, 16)] + [("beta_tc_vae", b) for 
 def summary(tmp_path_factory):
     configs = []
     for model, beta in MEMBERS:
-        c = config_lib.load_config(f"{CONFIG}:model={model},beta={beta},small")
+        c = config.get_config(f"model={model},beta={beta},cpu")
         c.model, c.optimizer.learning_rate = "tiny_fc_vae", 2e-3
         c.num_steps = STEPS
         c.checkpoint_every_steps = c.log_every_steps = 1000
@@ -44,7 +42,7 @@ def summary(tmp_path_factory):
     reason="not shown at 20,000 steps (measured: Spearman rho = 0.20, p = 0.67; between -0.43 "
     "and 0.20 from 3,000 to 30,000 steps): the beta-TCVAE beta = 16 with no passive variable "
     "(9 mixed) has a gap of 4.6 nats, as large as the two 9-passive beta-VAEs' 4.5-5.3, and the "
-    "models with 4-8 passive variables have 2.4-3.3; README 'Longer training'",
+    "models with 4-8 passive variables have 2.4-3.3; NOTES.md 'Longer training'",
 )
 def test_gap_grows_with_the_number_of_passive_variables(summary):
     assert summary["spearman"] >= 0.6, summary
@@ -61,7 +59,7 @@ def test_truncation_closes_the_gap(summary):
     reason="not shown at 20,000 steps (measured: beta-VAE beta = 1 and 2 lose 0.037 and 0.039 "
     "of mean test accuracy when their 6 passive variables are removed; -0.043 at 30,000 "
     "steps): the passive variables' means (Var_x[mu] 0.0004-0.002) still carry factor "
-    "information, above chance alone (0.167 against 0.108); README 'Longer training'",
+    "information, above chance alone (0.167 against 0.108); NOTES.md 'Longer training'",
 )
 def test_truncation_keeps_downstream_accuracy(summary):
     assert summary["downstream_change_min"] >= -0.02, summary

@@ -1,22 +1,18 @@
 """The QLAE config's shortened runs (`steps`, `lr`): the paper's weight-decay time lr·λ·T held."""
 
-import pathlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 
-from disentax import config as config_lib
 from disentax.errors import UserError
 from disentax.train.optimizer import make_optimizer
-
-CONFIG = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "qlae" / "config.py"
+from experiments.p02_qlae import config
 
 
 def load(arg: str):
-    return config_lib.load_config(f"{CONFIG}:{arg}")
+    return config.get_config(arg)
 
 
 @pytest.mark.parametrize(
@@ -40,7 +36,7 @@ def test_the_default_run_and_the_ablation_are_unchanged():
 def test_steps_reject_bad_values_and_the_gans():
     with pytest.raises(UserError, match="> 0"):
         load("model=qlae,steps=0")
-    with pytest.raises(UserError, match="steps must be a int"):
+    with pytest.raises(UserError, match="argument .steps. needs an int"):
         load("model=qlae,steps=many")
     with pytest.raises(UserError, match="autoencoders"):
         load("model=ql_info_wgan,steps=600")
@@ -73,18 +69,9 @@ def test_zero_gradient_steps_shrink_only_the_decayed_weights_by_one_minus_lr_lam
     np.testing.assert_array_equal(params["latent"]["codebook"], 1.0)
 
 
-def _runner():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("qlae_run", CONFIG.with_name("run.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(
     ("model", "decay_time"),
-    # lr·λ·T of the H200 and CPU runs (README "On a GPU", "On this CPU"): QLAE and its global
+    # lr·λ·T of the H200 and CPU runs (NOTES.md "On a GPU", "On this CPU"): QLAE and its global
     # codebook at a quarter of the paper's 20, the others held at the paper's (AE 0.2, BioAE
     # 0.02, VQ-VAE 2), the "w/o" ablations and the VAEs without decay.
     [
@@ -100,10 +87,48 @@ def _runner():
     ],
 )
 def test_gpu_setting_trains_each_model_as_the_h200_run(model, decay_time):
-    runner = _runner()
-    setting = runner.SETTINGS["gpu"]
-    c = runner.member_config(model, 1, setting)
+    c = config.member_config(model, 1, config.SETTINGS["gpu"])
     o = c.optimizer
     assert (c.num_steps, c.batch_size, o.learning_rate, c.seed) == (20_000, 128, 1e-3, 1)
     assert c.model.endswith("_16px") and c.dataset == "shapes3d_procedural_16px"
     np.testing.assert_allclose(o.learning_rate * o.weight_decay * c.num_steps, decay_time)
+
+
+def test_the_settings_are_the_paper_the_claim_runs_and_a_smoke_run():
+    paper = load("model=vq_vae,seed=2")
+    assert load("model=vq_vae,seed=2,paper").to_json() == paper.to_json()
+    assert (paper.model, paper.dataset, paper.num_steps, paper.batch_size) == (
+        "qlae_vq_vae",
+        "shapes3d_procedural",
+        200_000,
+        128,
+    )
+    cpu = load("model=vq_vae,seed=2,cpu")
+    assert cpu.to_json() == config.member_config("vq_vae", 2, config.SETTINGS["cpu"]).to_json()
+    assert (cpu.model, cpu.dataset, cpu.num_steps) == (
+        "qlae_vq_vae_16px",
+        "shapes3d_procedural_16px",
+        600,
+    )
+    gan = load("model=ql_info_wgan,no_weight_decay,cpu")
+    expected = config.member_config("ql_info_wgan_no_wd", 0, config.SETTINGS["gpu_gans"])
+    assert gan.to_json() == expected.to_json()
+    smoke = load("smoke")
+    assert (smoke.model, smoke.num_steps) == ("qlae_tiny", 2)
+    for c in (paper, cpu, gan, smoke):
+        assert c.components == ("experiments.p02_qlae.components",)
+
+
+@pytest.mark.parametrize(
+    ("arg", "match"),
+    [
+        ("smoke,cpu", "name one setting of smoke, cpu, paper"),
+        ("cpu,steps=100", "cpu is a table's setting"),
+        ("model=qlae,size=2", "unknown argument 'size'; allowed: cpu, dataset, lr"),
+        ("model=gan", "unknown model 'gan'"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(arg, match):
+    with pytest.raises(UserError, match=match) as error:
+        load(arg)
+    assert "\n" not in str(error.value)
