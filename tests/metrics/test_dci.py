@@ -180,8 +180,8 @@ def test_bad_input_raises_one_line_user_error(bad):
         factors, test_factors = factors[:, :1], test_factors[:, :1]
     elif bad == "estimator":
         kwargs = {"estimator": "svm"}
-    elif bad == "float":
-        factors = factors.astype(np.float32)
+    elif bad == "float":  # floats holding integers are factors; others are not
+        factors = factors.astype(np.float32) + 0.5
     with pytest.raises(UserError) as info:
         dci(codes, factors, test_codes, test_factors, **kwargs)
     assert "\n" not in str(info.value)
