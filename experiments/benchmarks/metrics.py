@@ -23,11 +23,16 @@ factors with numpy `RandomState` and calling one jitted function that renders an
 batch of 64 images per call (disentanglement_lib renders by indexing its in-memory dataset and
 calls the TF-Hub module once per batch; the variances in one call on all their images);
 disentax samples, renders and encodes 256 images (`default_images_per_call`) per step of the
-`lax.map` inside its jit. UDR runs disentanglement_lib's 1,000 points for a population of 10
-models. Then a population of 50 models (the same factors, codes with independent noise) is scored in
-one `jax.jit(jax.vmap(metric))` call and in 50 sequential calls. Medians of interleaved repeats,
-in seconds; ratios > 1 favour disentax / the vmapped call. Ends with one JSON line (also
-written to --out).
+`lax.map` inside its jit. The `*_default_eval` rows time each interventional metric as `disentax
+evaluate` runs it on a run of the default config: through `metrics.suite` at the sizes the default
+`eval.num_samples` / `eval.num_test_samples` (10,000 / 5,000) give it (`suite.interventional_sizes`:
+disentanglement_lib's sizes), with the default model (`dlib_conv_vae`, 10 latents, fixed random
+weights) encoding `dsprites_procedural` to its mean code; disentax only (no reference side:
+disentanglement_lib's TF1 pipeline does not run here). UDR runs disentanglement_lib's 1,000 points
+for a population of 10 models. Then a population of 50 models (the same factors, codes with
+independent noise) is scored in one `jax.jit(jax.vmap(metric))` call and in 50 sequential calls.
+Medians of interleaved repeats, in seconds; ratios > 1 favour disentax / the vmapped call. Ends with
+one JSON line (also written to --out).
 
     python experiments/benchmarks/metrics.py [--repeats 3] [--population 50] [--metrics mig irs]
 """
@@ -55,7 +60,9 @@ from test_sap import ref_sap_continuous  # noqa: E402
 from test_udr import ref_udr  # noqa: E402
 from test_unsupervised import ref_unsupervised  # noqa: E402
 
+from disentax import config as config_lib  # noqa: E402
 from disentax import data, metrics  # noqa: E402
+from disentax.metrics import suite  # noqa: E402
 from disentax.models import MODELS  # noqa: E402
 
 FACTOR_SIZES = (3, 6, 40, 32, 32)
@@ -69,6 +76,29 @@ NETWORK_BETA_SIZES = {"num_train": 2_000, "num_eval": 1_000}
 NETWORK_FACTOR_SIZES = {"num_train": 2_000, "num_eval": 1_000, "num_variance_estimate": 2_000}
 ENCODER = MODELS.get("tiny_fc_vae")(num_latents=10)
 ENCODER_PARAMS = ENCODER.init(jax.random.PRNGKey(0), np.zeros((1, 64, 64, 1), np.float32))
+
+
+DEFAULT_EVAL = config_lib.load_config("beta_vae").eval
+DEFAULT_MODEL = MODELS.get("dlib_conv_vae")(num_latents=10)
+DEFAULT_PARAMS = DEFAULT_MODEL.init(jax.random.PRNGKey(0), np.zeros((1, 64, 64, 1), np.float32))
+INTERVENTIONAL = ("beta_vae_score", "factor_vae_score", "fairness", "downstream")
+
+
+def default_representation(images):
+    """Mean codes `[B, 10]` of the default config's model (fixed random weights)."""
+    return DEFAULT_MODEL.apply(DEFAULT_PARAMS, images, method="encode")[0]
+
+
+def default_evaluation(name):
+    """Interventional metric `name` as the suite runs it for the default config's evaluation."""
+    return suite.outputs(
+        [name],
+        dataset=NETWORK_DATA,
+        representation_fn=default_representation,
+        rng=jax.random.PRNGKey(0),
+        num_samples=DEFAULT_EVAL.num_samples,
+        num_test_samples=DEFAULT_EVAL.num_test_samples,
+    )
 
 
 def network_representation(images):
@@ -207,6 +237,8 @@ def benchmarks(codes, factors, test_codes, test_factors):
             ),
         ),
     }
+    for name in INTERVENTIONAL:
+        table[f"{name}_default_eval"] = (lambda c, name=name: default_evaluation(name), None)
     split = {
         "sap_discrete": lambda c, mode: metrics.sap(
             c, factors, test_codes, test_factors, mode=mode, num_classes=classes
@@ -302,13 +334,18 @@ def main():
         compile_start = time.perf_counter()
         jax.block_until_ready(jax_call())
         first_call = time.perf_counter() - compile_start
-        t = median_times({"jax": jax_call, "reference": reference_call}, args.repeats)
-        row = {
-            "disentax_s": t["jax"],
-            "reference_s": t["reference"],
-            "speedup": t["reference"] / t["jax"],
-            "first_call_s": first_call,
-        }
+        calls = (
+            {"jax": jax_call}
+            if reference_call is None
+            else {
+                "jax": jax_call,
+                "reference": reference_call,
+            }
+        )
+        t = median_times(calls, args.repeats)
+        row = {"disentax_s": t["jax"], "first_call_s": first_call}
+        if reference_call is not None:
+            row.update(reference_s=t["reference"], speedup=t["reference"] / t["jax"])
         if batched is not None and name in args.population_metrics:
             jax.block_until_ready(batched(population))
             p = median_times(
@@ -325,11 +362,12 @@ def main():
             if batched is not None
             else f"{'—':>8s} {'—':>8s} {'—':>9s}"
         )
-        print(
-            f"{name:26s} {row['disentax_s']:11.4f} {row['reference_s']:12.4f} "
-            f"{row['speedup']:9.2f}   {vmap}",
-            flush=True,
+        versus = (
+            f"{row['reference_s']:12.4f} {row['speedup']:9.2f}"
+            if "reference_s" in row
+            else f"{'—':>12s} {'—':>9s}"
         )
+        print(f"{name:26s} {row['disentax_s']:11.4f} {versus}   {vmap}", flush=True)
     write_result(args.out, result)
 
 
