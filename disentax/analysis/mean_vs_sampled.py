@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from disentax.analysis.activity import variable_types
 from disentax.errors import UserError
-from disentax.metrics.mig import discrete_mutual_info, histogram_discretize
+from disentax.metrics.information import discrete_mutual_info, histogram_discretize
 from disentax.metrics.unsupervised import unsupervised
 
 

@@ -7,8 +7,13 @@ from disentax.metrics.explicitness import modularity_explicitness
 from disentax.metrics.factor_vae_score import factor_vae_score
 from disentax.metrics.fairness import fairness
 from disentax.metrics.infomec import infomec, knn_mutual_info
+from disentax.metrics.information import (
+    discrete_entropy,
+    discrete_mutual_info,
+    histogram_discretize,
+)
 from disentax.metrics.irs import irs
-from disentax.metrics.mig import discrete_entropy, discrete_mutual_info, histogram_discretize, mig
+from disentax.metrics.mig import mig
 from disentax.metrics.modularity import modularity, modularity_from_mutual_info
 from disentax.metrics.reconstruction import psnr
 from disentax.metrics.sap import sap

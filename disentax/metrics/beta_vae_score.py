@@ -144,8 +144,8 @@ def beta_vae_score(
     with progress.images_bar("beta_vae_score", total):
         x, y = sample(train_key, num_train)
         x_eval, y_eval = jax.block_until_ready(sample(eval_key, num_eval))
-    if not bool(jnp.all(jnp.isfinite(x))) or not bool(jnp.all(jnp.isfinite(x_eval))):
-        raise UserError("beta_vae_score: representation_fn returned NaN or Inf codes")
+    inputs.require_finite("beta_vae_score: the codes of representation_fn", x)
+    inputs.require_finite("beta_vae_score: the codes of representation_fn", x_eval)
     if mode == "reference":
         return _reference(x, y, x_eval, y_eval)
     return _jax_accuracies(x, y, x_eval, y_eval, num_factors)

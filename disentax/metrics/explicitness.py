@@ -9,8 +9,8 @@ import numpy as np
 from jax import lax
 
 from disentax.metrics import estimators, inputs
-from disentax.metrics.infomec import _first_true
 from disentax.metrics.modularity import modularity
+from disentax.metrics.numerics import first_true
 from disentax.metrics.ordering import order_keys
 
 
@@ -79,8 +79,8 @@ def macro_auc(scores_NxC, y_N):
     labelled = (y_N >= 0) & (y_N < num_classes)
     column = jnp.where(labelled, y_N, 0)
     query = keys[column, jnp.arange(n)]
-    below = _first_true(lambda j: sorted_keys[column, j] >= query, n, n)
-    at_most = _first_true(lambda j: sorted_keys[column, j] > query, n, n)
+    below = first_true(lambda j: sorted_keys[column, j] >= query, n, n)
+    at_most = first_true(lambda j: sorted_keys[column, j] > query, n, n)
     rank = 0.5 * (below + at_most + 1).astype(jnp.float32)
     p = jax.ops.segment_sum(labelled.astype(jnp.float32), column, num_segments=num_classes)
     rank_sum = jax.ops.segment_sum(jnp.where(labelled, rank, 0.0), column, num_classes)

@@ -10,14 +10,8 @@ from jax import lax
 from jax.scipy.special import digamma
 
 from disentax.errors import UserError
-from disentax.metrics import estimators, inputs
-from disentax.metrics.mig import (
-    _as_labels,
-    _entropy,
-    _label_counts,
-    _mutual_info,
-    _tree_sum,
-)
+from disentax.metrics import estimators, information, inputs
+from disentax.metrics.numerics import first_true, tree_sum
 from disentax.metrics.ordering import order_keys
 
 
@@ -42,31 +36,8 @@ def knn_mutual_info(codes, labels, *, n_neighbors: int = 3):
         factors_name="labels",
         hint="bin continuous labels first (histogram_discretize)",
     )
-    _check_neighbors(n_neighbors)
+    inputs.positive_int("n_neighbors", n_neighbors)
     return _knn_mi_matrix(codes, labels, n_neighbors)
-
-
-def _check_neighbors(n_neighbors):
-    if not isinstance(n_neighbors, int) or n_neighbors < 1:
-        raise UserError(f"n_neighbors must be a positive Python int, got {n_neighbors!r}")
-
-
-def _first_true(predicate, size, n):
-    """Vectorised binary search: per row, the first j in [0, n] where the monotone (False, then
-    True) `predicate(j)` holds, n if none: `[size]` int32."""
-
-    def step(_, bounds):
-        lo, hi = bounds
-        mid = (lo + hi) // 2
-        searching = lo < hi
-        found = predicate(jnp.minimum(mid, n - 1))
-        return (
-            jnp.where(searching & ~found, mid + 1, lo),
-            jnp.where(searching & found, mid, hi),
-        )
-
-    bounds = (jnp.zeros(size, jnp.int32), jnp.full(size, n, jnp.int32))
-    return lax.fori_loop(0, n.bit_length() + 1, step, bounds)[0]
 
 
 @functools.partial(jax.jit, static_argnums=2)
@@ -77,8 +48,9 @@ def _knn_mi_matrix(codes, labels, n_neighbors):
     position = jnp.arange(n, dtype=jnp.int32)
     keys = order_keys(codes.T) if codes.dtype == jnp.float32 else codes.T  # float64 under x64
     _, order = lax.sort((keys, jnp.broadcast_to(position, keys.shape)), num_keys=1)
-    y, _ = _as_labels(labels, None)  # each label's first position in its sorted column
-    kept = _label_counts(y, n) > 1  # [N, K]: the samples whose label occurs more than once
+    y, _ = information.as_labels(labels, None)  # each label's first position in its sorted column
+    # [N, K]: the samples whose label occurs more than once
+    kept = information.label_counts(y, n) > 1
 
     def per_latent(z, order):
         over_factors = jax.vmap(_knn_mi, in_axes=(None, 1, 1, None))
@@ -130,7 +102,7 @@ def _knn_mi(z, y, kept, n_neighbors):
 
     # m: the kept samples in the window [below, above) of the ascending z that |z' − z| ≤ r⁻ spans
     kept_before = jnp.concatenate([jnp.zeros(1, jnp.int32), jnp.cumsum(kept, dtype=jnp.int32)])
-    bounds = _first_true(  # above: the first z' − z > r⁻; below: the first z − z' ≤ r⁻
+    bounds = first_true(  # above: the first z' − z > r⁻; below: the first z − z' ≤ r⁻
         lambda j: jnp.concatenate([z[j[:n]] - z_grouped > radius, z_grouped - z[j[n:]] <= radius]),
         2 * n,
         n,
@@ -144,7 +116,7 @@ def _knn_mi(z, y, kept, n_neighbors):
     psi = digamma(jnp.arange(1, n + 1, dtype=z.dtype))  # ψ(1..N): every count is in 1..N
 
     def mean_psi(m):
-        return _tree_sum(weight * psi[jnp.clip(m, 1, n) - 1]) / jnp.maximum(num_kept, 1)
+        return tree_sum(weight * psi[jnp.clip(m, 1, n) - 1]) / jnp.maximum(num_kept, 1)
 
     mi = psi[jnp.maximum(num_kept, 1) - 1] + mean_psi(k) - mean_psi(count) - mean_psi(within)
     return jnp.where(num_kept > 0, jnp.maximum(mi, 0.0), 0.0)
@@ -209,7 +181,7 @@ def infomec(
     )
     if not isinstance(discrete_latents, bool):
         raise UserError(f"discrete_latents must be a Python bool, got {discrete_latents!r}")
-    _check_neighbors(n_neighbors)
+    inputs.positive_int("n_neighbors", n_neighbors)
     if active_fraction is not None and not (
         isinstance(active_fraction, int | float) and 0.0 <= active_fraction < 1.0
     ):
@@ -270,8 +242,8 @@ def _normalised_ratio(nmi, mask, size):
 
 def _standardise(codes):
     """(z − mean) / std per column (ddof = 0; a constant column becomes 0), as StandardScaler."""
-    mean = _tree_sum(codes.T) / codes.shape[0]
-    std = jnp.sqrt(_tree_sum(jnp.square(codes - mean).T) / codes.shape[0])
+    mean = tree_sum(codes.T) / codes.shape[0]
+    std = jnp.sqrt(tree_sum(jnp.square(codes - mean).T) / codes.shape[0])
     return (codes - mean) / jnp.where(std > 0, std, 1.0)
 
 
@@ -302,7 +274,7 @@ def _infoe(codes, factors, discrete_latents, num_classes, width, steps):
         )
         p = estimators.logistic_regression_proba(params, features)
         nll = -jnp.log(jnp.take_along_axis(p, y[:, None], axis=1)[:, 0])
-        h_cond = _tree_sum(jnp.minimum(nll, _LOG_EPS)) / y.shape[0]
+        h_cond = tree_sum(jnp.minimum(nll, _LOG_EPS)) / y.shape[0]
         h_marg = jnp.log(jnp.float32(classes))
         return (h_marg - h_cond) / h_marg
 
@@ -344,9 +316,9 @@ def _infoe_reference(codes, factors, discrete_latents):
 
 @functools.partial(jax.jit, static_argnums=(2, 3, 4))
 def _infomc(codes, factors, discrete_latents, n_neighbors, active_fraction):
-    entropy = _entropy(factors)  # [K]
+    entropy = information.entropy_of_values(factors)  # [K]
     if discrete_latents:
-        mi = _mutual_info(factors, codes)  # [K, L]
+        mi = information.mutual_info_of_values(factors, codes)  # [K, L]
     else:
         mi = _knn_mi_matrix(_standardise(codes), factors, n_neighbors).T
     constant = entropy <= 0
@@ -363,9 +335,9 @@ def _infomc(codes, factors, discrete_latents, n_neighbors, active_fraction):
     num_factors = factors.shape[1]
 
     per_latent = _normalised_ratio(nmi.T, jnp.ones((1, num_factors), bool), num_factors)
-    infom = _tree_sum(jnp.where(active, per_latent, 0.0)) / jnp.maximum(num_active, 1)
+    infom = tree_sum(jnp.where(active, per_latent, 0.0)) / jnp.maximum(num_active, 1)
     per_factor = _normalised_ratio(nmi, active[None, :], num_active)
-    infoc = jnp.where(num_active > 0, _tree_sum(per_factor) / num_factors, 0.0)
+    infoc = jnp.where(num_active > 0, tree_sum(per_factor) / num_factors, 0.0)
     return {
         "infom": infom,
         "infoc": infoc,

@@ -8,7 +8,7 @@ from jax import lax
 
 from disentax.errors import UserError
 from disentax.metrics import inputs
-from disentax.metrics.mig import _computed_once, _per_member, _tree_sum
+from disentax.metrics.numerics import computed_once, per_member, tree_sum
 
 # Radix selection reads keys in digits of this many bits: a histogram of 2**_DIGIT_BITS buckets
 # per cell and code for each digit.
@@ -45,7 +45,7 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20):
 
 @functools.partial(jax.jit, static_argnums=(2, 3))
 def _irs(codes, binned, q, num_bins):
-    return _per_member(_irs_body, q, num_bins)(codes, binned)
+    return per_member(_irs_body, q, num_bins)(codes, binned)
 
 
 def _irs_body(codes, binned, q, num_bins):
@@ -55,7 +55,7 @@ def _irs_body(codes, binned, q, num_bins):
     count = jnp.bincount(cell.ravel(), length=num_factors * num_bins)
     cond_mean = _cell_means(codes, cell, count)  # [K·B, L]
     # |z − E[z | bin]| per sample, factor and code, computed once for the passes that read it
-    deviation = _computed_once(lambda c, m: jnp.abs(c[:, None, :] - m[cell]), codes, cond_mean)
+    deviation = computed_once(lambda c, m: jnp.abs(c[:, None, :] - m[cell]), codes, cond_mean)
 
     position = q * jnp.maximum(count - 1.0, 0.0)
     lower = jnp.floor(position)
@@ -64,16 +64,16 @@ def _irs_body(codes, binned, q, num_bins):
     quantile = jnp.where(frac >= 0.5, b - (b - a) * (1.0 - frac), a + (b - a) * frac)
     occupied = (count > 0).reshape(num_factors, num_bins)
     quantile = jnp.where(occupied[..., None], quantile.reshape(num_factors, num_bins, -1), 0.0)
-    cum = _tree_sum(quantile.transpose(2, 0, 1)) / jnp.sum(occupied, axis=-1)  # [L, K]
+    cum = tree_sum(quantile.transpose(2, 0, 1)) / jnp.sum(occupied, axis=-1)  # [L, K]
 
-    centred = jnp.abs(codes - _tree_sum(codes.T)[None, :] / n)
+    centred = jnp.abs(codes - tree_sum(codes.T)[None, :] / n)
     max_dev = jnp.max(centred, axis=0)  # [L]
     active = jnp.max(codes, axis=0) > jnp.min(codes, axis=0)
     normalised = cum / jnp.where(active, max_dev, 1.0)[:, None]
     scores = jnp.max(1.0 - normalised, axis=1)
     weights = jnp.where(active, max_dev, 0.0)
-    total = _tree_sum(weights)
-    value = jnp.where(total > 0, _tree_sum(weights * scores) / jnp.where(total > 0, total, 1.0), 0)
+    total = tree_sum(weights)
+    value = jnp.where(total > 0, tree_sum(weights * scores) / jnp.where(total > 0, total, 1.0), 0)
     return {"irs": value, "num_active_dims": jnp.sum(active).astype(jnp.int32)}
 
 

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 
 from disentax.errors import UserError
-from disentax.metrics import inputs
-from disentax.metrics.mig import _binned_mutual_info, _label_space, _per_member, _tree_sum
+from disentax.metrics import information, inputs
+from disentax.metrics.numerics import per_member, tree_sum
 
 
 def modularity_from_mutual_info(mutual_info):
@@ -32,11 +32,11 @@ def modularity_from_mutual_info(mutual_info):
 def _modularity_from_mi(mutual_info):
     squared = jnp.square(mutual_info)
     top = jnp.max(squared, axis=1)
-    numerator = _tree_sum(squared) - top
+    numerator = tree_sum(squared) - top
     denominator = top * (squared.shape[1] - 1.0)
     delta = jnp.where(denominator > 0, numerator / jnp.where(denominator > 0, denominator, 1.0), 0)
     score = jnp.where(top == 0, 0.0, 1.0 - delta)
-    return _tree_sum(score) / squared.shape[0]
+    return tree_sum(score) / squared.shape[0]
 
 
 def modularity(codes, factors, *, num_bins: int = 20, discretize_factors: int | None = None):
@@ -51,14 +51,14 @@ def modularity(codes, factors, *, num_bins: int = 20, discretize_factors: int | 
     codes, factors = inputs.sample_inputs(
         "modularity", codes, factors, discretize_factors=discretize_factors, num_bins=num_bins
     )
-    return _modularity(codes, factors, num_bins, _label_space(factors))
+    return _modularity(codes, factors, num_bins, information.label_space(factors))
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3))
 def _modularity(codes, factors, num_bins, factor_space):
-    return _per_member(_modularity_body, num_bins, factor_space)(codes, factors)
+    return per_member(_modularity_body, num_bins, factor_space)(codes, factors)
 
 
 def _modularity_body(codes, factors, num_bins, factor_space):
-    mi, _ = _binned_mutual_info(codes, num_bins, factors, factor_space)
+    mi, _ = information.binned_mutual_info(codes, num_bins, factors, factor_space)
     return {"modularity": _modularity_from_mi(mi)}

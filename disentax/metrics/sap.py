@@ -8,7 +8,7 @@ import numpy as np
 
 from disentax.errors import UserError
 from disentax.metrics import estimators, inputs
-from disentax.metrics.mig import _tree_sum
+from disentax.metrics.numerics import tree_sum
 
 
 def sap(
@@ -97,21 +97,21 @@ def _reference_accuracy(codes, factors, test_codes, test_factors, counts):
 
 def _top_two_gap(score_LxK):
     top = jnp.sort(score_LxK, axis=0)
-    return _tree_sum(top[-1] - top[-2]) / score_LxK.shape[1]
+    return tree_sum(top[-1] - top[-2]) / score_LxK.shape[1]
 
 
 def _centred(x):
     constant = jnp.max(x, axis=0) == jnp.min(x, axis=0)
-    return jnp.where(constant, 0.0, x - (_tree_sum(x.T) / x.shape[0])[None, :])
+    return jnp.where(constant, 0.0, x - (tree_sum(x.T) / x.shape[0])[None, :])
 
 
 @jax.jit
 def _sap_continuous(codes, factors):
     n = codes.shape[0]
     z, v = _centred(codes).T, _centred(factors).T.astype(codes.dtype)  # [L, N], [K, N]
-    var_z = _tree_sum(z * z) / (n - 1)
-    var_v = _tree_sum(v * v) / (n - 1)
-    cov = _tree_sum(z[:, None, :] * v[None, :, :]) / (n - 1)  # [L, K]
+    var_z = tree_sum(z * z) / (n - 1)
+    var_v = tree_sum(v * v) / (n - 1)
+    cov = tree_sum(z[:, None, :] * v[None, :, :]) / (n - 1)  # [L, K]
     denominator = var_z[:, None] * var_v[None, :]
     valid = (var_z[:, None] > 1e-12) & (var_v[None, :] > 0)
     score = jnp.where(valid, jnp.square(cov) / jnp.where(valid, denominator, 1.0), 0.0)

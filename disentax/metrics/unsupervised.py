@@ -7,14 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
-from disentax.metrics import inputs
-from disentax.metrics.mig import (
-    _computed_once,
-    _discretize,
-    _paired_mutual_info,
-    _per_member,
-    _tree_sum,
-)
+from disentax.metrics import information, inputs
+from disentax.metrics.numerics import per_member, tree_sum
 
 
 def unsupervised(codes, *, num_bins: int = 20):
@@ -51,23 +45,23 @@ def unsupervised(codes, *, num_bins: int = 20):
 
 @functools.partial(jax.jit, static_argnums=1)
 def _unsupervised(codes, num_bins):
-    return _per_member(_unsupervised_body, num_bins)(codes)
+    return per_member(_unsupervised_body, num_bins)(codes)
 
 
 def _unsupervised_body(codes, num_bins):
     n, num_codes = codes.shape
     constant = jnp.max(codes, axis=0) == jnp.min(codes, axis=0)
-    centred = jnp.where(constant, 0.0, codes - (_tree_sum(codes.T) / n)[None, :])  # exact 0 var
+    centred = jnp.where(constant, 0.0, codes - (tree_sum(codes.T) / n)[None, :])  # exact 0 var
     # Σ_ij by a fixed-order sum over samples, so that vmap and jit round identically.
-    cov = _tree_sum(centred.T[:, None, :] * centred.T[None, :, :]) / (n - 1)
+    cov = tree_sum(centred.T[:, None, :] * centred.T[None, :, :]) / (n - 1)
     variances = jnp.diagonal(cov)
-    trace = _tree_sum(variances)
+    trace = tree_sum(variances)
 
     # constant codes are independent of the rest: left out, as rows and columns of the identity
     flat = constant | (variances <= 0)  # a variance can also underflow to 0 in float32
     informative = jnp.where(flat[:, None] | flat[None, :], jnp.eye(num_codes), cov)
     log_variances = jnp.log(jnp.where(flat, 1.0, variances))
-    total_correlation = 0.5 * (_tree_sum(log_variances) - jnp.linalg.slogdet(informative)[1])
+    total_correlation = 0.5 * (tree_sum(log_variances) - jnp.linalg.slogdet(informative)[1])
 
     # √λ(D^{1/2} Σ D^{1/2}) are the singular values of Z D^{1/2} / √(N − 1), Z the centred codes:
     # factoring the data keeps the small ones accurate in float32, where eigvalsh would not. Those
@@ -75,16 +69,16 @@ def _unsupervised_body(codes, num_bins):
     # matrix takes several times longer than QR then SVD.
     scaled = centred * (jnp.sqrt(variances) / jnp.sqrt(n - 1.0))[None, :]
     roots = jnp.linalg.svd(jnp.linalg.qr(scaled, mode="r"), compute_uv=False)
-    wasserstein = 2.0 * trace - 2.0 * _tree_sum(roots)
+    wasserstein = 2.0 * trace - 2.0 * tree_sum(roots)
     wasserstein_norm = jnp.where(trace > 0, wasserstein / jnp.where(trace > 0, trace, 1.0), 0.0)
 
-    binned = _computed_once(lambda z: _discretize(z, num_bins) - 1, codes)  # once, not per pair
+    binned = information.binned_labels(codes, num_bins)
     rows, cols = np.triu_indices(num_codes, k=1)  # I(z̃_i; z̃_j) = I(z̃_j; z̃_i): each pair once
-    upper = _paired_mutual_info(binned, num_bins, binned, num_bins, rows, cols)
+    upper = information.paired_mutual_info(binned, num_bins, binned, num_bins, rows, cols)
     off_diagonal = (
         jnp.zeros((num_codes, num_codes)).at[rows, cols].set(upper).at[cols, rows].set(upper)
     )
-    mutual_info = _tree_sum(off_diagonal.reshape(-1)) / (num_codes**2 - num_codes)
+    mutual_info = tree_sum(off_diagonal.reshape(-1)) / (num_codes**2 - num_codes)
     return {
         "gaussian_total_correlation": total_correlation,
         "gaussian_wasserstein_correlation": wasserstein,
