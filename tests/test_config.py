@@ -15,7 +15,7 @@ def config():
 
 
 def test_builtin_and_file_configs_load(tmp_path):
-    assert config_lib.load_config(None).model == "dlib_conv_vae"
+    assert config_lib.load_config(None).to_dict() == config_lib.load_config("beta_vae").to_dict()
     assert config_lib.load_config("beta_vae:tiny").model == "tiny_conv_vae"
     path = tmp_path / "cfg.py"
     path.write_text(
@@ -25,6 +25,29 @@ def test_builtin_and_file_configs_load(tmp_path):
     )
     assert config_lib.load_config(f"{path}:hello").arg == "hello"
     assert config_lib.load_config(str(path)).arg is None
+
+
+def test_beta_vae_full_is_disentanglement_libs_and_the_default_a_short_run_of_its_loss():
+    full, default = config_lib.load_config("beta_vae:full"), config_lib.load_config("beta_vae")
+    # disentanglement_lib's β-VAE (reference/anchors-core.md): conv network, Adam 1e-4, batch 64,
+    # β = 4, 10 latents, 300k steps.
+    assert (full.model, full.optimizer.learning_rate, full.batch_size) == (
+        "dlib_conv_vae",
+        1e-4,
+        64,
+    )
+    assert (full.objective.to_dict(), full.num_latents, full.num_steps) == (
+        {"name": "beta_vae", "beta": 4.0},
+        10,
+        300_000,
+    )
+    # The default keeps its data, loss and evaluation (MIG on 10,000 points, as
+    # disentanglement_lib) and changes only the network, the step size and the length.
+    allowed = {"model", "optimizer.learning_rate", "num_steps", "log_every_steps"}
+    allowed |= {"checkpoint_every_steps"}
+    assert set(config_lib.differing_fields(default, full)) <= allowed
+    assert default.num_steps <= 10_000 and default.model != full.model
+    assert "mig" in default.eval.metrics.split(",") and default.eval.num_samples == 10_000
 
 
 def test_a_config_module_is_named_by_its_dotted_name():

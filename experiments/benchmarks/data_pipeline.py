@@ -13,7 +13,7 @@ import tempfile
 import time
 
 import jax
-from common import add_out_argument, write_result
+from common import DLIB_BETA_VAE, add_out_argument, write_result
 
 from disentax import config as config_lib
 from disentax import data
@@ -47,7 +47,7 @@ def stored_rate(batch: int, limit: int) -> tuple[float, int]:
 def step_rate(batch: int) -> float:
     from disentax.train import build
 
-    config = config_lib.load_config("beta_vae")
+    config = config_lib.load_config(DLIB_BETA_VAE)
     config.batch_size = batch
     run = build(config)
     state = [run.init_state()]

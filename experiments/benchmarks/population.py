@@ -15,7 +15,7 @@ import time
 
 import jax
 import numpy as np
-from common import add_out_argument, write_result
+from common import DLIB_BETA_VAE, add_out_argument, write_result
 
 from disentax import config as config_lib
 from disentax.metrics import suite
@@ -24,7 +24,7 @@ from disentax.train.population import Population
 
 
 def member_configs(members: int, batch_size: int):
-    configs = config_lib.expand_sweep(config_lib.load_config("beta_vae"), f"seed=0:{members}")
+    configs = config_lib.expand_sweep(config_lib.load_config(DLIB_BETA_VAE), f"seed=0:{members}")
     for i, c in enumerate(configs):
         c.batch_size = batch_size
         c.objective.beta = float(1 + i % 4)

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 import jax
-from common import add_out_argument, write_result
+from common import DLIB_BETA_VAE, add_out_argument, write_result
 
 from disentax import config as config_lib
 from disentax.train import build
@@ -53,7 +53,7 @@ def full_loop(run, steps: int) -> float:
 
 
 def throughput(batch_size: int, steps: int) -> float:
-    config = config_lib.load_config("beta_vae")
+    config = config_lib.load_config(DLIB_BETA_VAE)
     config.batch_size = batch_size
     run = build(config)
     bare_loop(run, 2)  # compile
@@ -67,8 +67,9 @@ def main():
     add_out_argument(parser, "train_loop")
     args = parser.parse_args()
 
-    config = config_lib.load_config("beta_vae")
+    config = config_lib.load_config(DLIB_BETA_VAE)
     config.num_steps = args.steps
+    config.log_every_steps, config.checkpoint_every_steps = 50, 250  # a short run's intervals
     run = build(config)
     bare_loop(run, 2)  # compile the step and the batch function once; both loops reuse them
     bare, loop = [], []
