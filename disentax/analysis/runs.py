@@ -13,8 +13,9 @@ from disentax import data
 from disentax.analysis.intervals import t_interval
 from disentax.analysis.mean_vs_sampled import mean_vs_sampled, truncate
 from disentax.errors import UserError
-from disentax.metrics import estimators
+from disentax.metrics import inputs
 from disentax.metrics.downstream import downstream_accuracies
+from disentax.metrics.estimators import encoding, logistic
 from disentax.train.sweep import MEMBERS_FILE, restore_population
 
 RESULTS_FILE = "be_more_active.json"
@@ -56,7 +57,7 @@ def analyse_population(
     truncated ("downstream/mean_truncated": passive variables removed) mean representation;
     "variance_mean" lists E_x[σ_j²] per variable (what places a variable near a type threshold).
     `cross_validate=False` replaces the paper's logistic regression with 10 C's × 5 folds by one
-    fit at C = 1 (`estimators.fit_logistic_regression`), ~50× cheaper (the tests use it)."""
+    fit at C = 1 (`logistic.fit_logistic_regression`), ~50× cheaper (the tests use it)."""
     population, pop = restore_population(directory)
     run = population.run
     train_key, test_key, noise_key = jax.random.split(jax.random.PRNGKey(seed), 3)
@@ -164,19 +165,19 @@ def downstream_changes(
 
 
 def _fixed_c_accuracies(codes, factors, test_codes, test_factors):
-    """Test accuracy `[K]` of `estimators.fit_logistic_regression` (C = 1) per factor."""
+    """Test accuracy `[K]` of `logistic.fit_logistic_regression` (C = 1) per factor."""
     accuracies = []
-    for k, c in enumerate(estimators.class_counts("downstream", factors, None)):
-        y, y_test = estimators.encode_labels(factors[:, k], test_factors[:, k], c)
+    for k, c in enumerate(inputs.class_counts("downstream", factors, None)):
+        y, y_test = encoding.encode_labels(factors[:, k], test_factors[:, k], c)
         if c == 1:
             accuracies.append(jnp.mean(y_test == 0))
             continue
         params = _fit_logistic_regression(codes, y, c)
-        accuracies.append(jnp.mean(estimators.linear_predict(params, test_codes) == y_test))
+        accuracies.append(jnp.mean(encoding.linear_predict(params, test_codes) == y_test))
     return jnp.stack(accuracies)
 
 
-_fit_logistic_regression = jax.jit(estimators.fit_logistic_regression, static_argnums=2)
+_fit_logistic_regression = jax.jit(logistic.fit_logistic_regression, static_argnums=2)
 
 
 def _encoder(model):

@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
-from disentax.metrics import estimators, inputs, progress
+from disentax.metrics import inputs, progress
+from disentax.metrics.estimators import encoding, logistic
 from disentax.metrics.factor_vae_score import encode_factors
 from disentax.metrics.sampling import default_images_per_call, uniform_factors
 
@@ -109,7 +110,7 @@ def beta_vae_score(
 
     `beta_vae_features` draws `num_train` training and `num_eval` evaluation points (separate
     keys from `rng`); a `LogisticRegression()` (C = 1, L2, multinomial over the K factors;
-    `estimators.fit_logistic_regression` in `mode="jax"`, sklearn in `mode="reference"`) is fit on
+    `logistic.fit_logistic_regression` in `mode="jax"`, sklearn in `mode="reference"`) is fit on
     the training features, and each accuracy is the fraction of points whose fixed factor it
     predicts. `representation_fn(images [B, H, W, C]) -> codes [B, L]` must be jittable for
     procedural datasets; `images_per_call` bounds the images per representation call (memory;
@@ -117,7 +118,7 @@ def beta_vae_score(
     (`progress.images_bar`).
     """
     inputs.interventional_inputs("beta_vae_score", dataset, representation_fn, rng)
-    estimators.check_choice("mode", mode, ("jax", "reference"))
+    inputs.check_choice("mode", mode, ("jax", "reference"))
     for name, value in [
         ("batch_size", batch_size),
         ("num_train", num_train),
@@ -153,15 +154,15 @@ def beta_vae_score(
 
 @functools.partial(jax.jit, static_argnums=4)
 def _jax_accuracies(x, y, x_eval, y_eval, num_factors):
-    params = estimators.fit_logistic_regression(x, y, num_factors)
+    params = logistic.fit_logistic_regression(x, y, num_factors)
     return {
-        "train_accuracy": jnp.mean(estimators.linear_predict(params, x) == y),
-        "eval_accuracy": jnp.mean(estimators.linear_predict(params, x_eval) == y_eval),
+        "train_accuracy": jnp.mean(encoding.linear_predict(params, x) == y),
+        "eval_accuracy": jnp.mean(encoding.linear_predict(params, x_eval) == y_eval),
     }
 
 
 def _reference(x, y, x_eval, y_eval):
-    estimators.require_sklearn("beta_vae_score")
+    inputs.require_sklearn("beta_vae_score")
     from sklearn.linear_model import LogisticRegression
 
     x, y, x_eval, y_eval = (np.asarray(a, np.float64) for a in (x, y, x_eval, y_eval))

@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
-from disentax.metrics import estimators, inputs
+from disentax.metrics import inputs
+from disentax.metrics.estimators import encoding, forest, gbt
 
 ESTIMATORS = ("gbt", "random_forest")
 MODES = ("jax", "reference")
@@ -52,10 +53,10 @@ def dci(
     = `completeness_from_importance(R)`, "informativeness_train" / "_test" = mean over factors of
     the classifier's accuracy on each split; "importance" = R itself (`viz.importance_heatmap`
     draws it; `metrics.suite` leaves it out of its scalar results). `estimator="gbt"`:
-    disentanglement_lib's `GradientBoostingClassifier()` (`estimators.fit_gbt`);
+    disentanglement_lib's `GradientBoostingClassifier()` (`gbt.fit_gbt`);
     `"random_forest"`: Tripod's `RandomForestClassifier(n_estimators=100, criterion="entropy",
     max_depth=10)`
-    (`estimators.fit_random_forest`; trained on the given split, not Tripod's 90/10 resplit).
+    (`forest.fit_random_forest`; trained on the given split, not Tripod's 90/10 resplit).
     `mode="jax"` uses those JAX estimators (histogram splits, so importances and accuracies
     differ slightly from sklearn's exact splits); `"reference"` the sklearn estimators with
     `random_state=seed + k` for factor k (disentanglement_lib leaves it unseeded); in JAX mode
@@ -63,14 +64,14 @@ def dci(
     predicted exactly and has zero importances (sklearn refuses it). Vmappable over
     a leading population axis of codes in JAX mode (factors unbatched, or `num_classes` given).
     """
-    estimators.check_choice("estimator", estimator, ESTIMATORS)
-    estimators.check_choice("mode", mode, MODES)
+    inputs.check_choice("estimator", estimator, ESTIMATORS)
+    inputs.check_choice("mode", mode, MODES)
     codes, factors, test_codes, test_factors = inputs.split_inputs(
         "dci", codes, factors, test_codes, test_factors, min_codes=2
     )
     if factors.shape[1] < 2:
         raise UserError(f"dci needs at least 2 factors (entropy base K), got {factors.shape[1]}")
-    counts = estimators.class_counts("dci", factors, num_classes)
+    counts = inputs.class_counts("dci", factors, num_classes)
     fit = _reference_fit if mode == "reference" else _jax_fit
     columns, train_accuracy, test_accuracy = [], [], []
     for k, num_classes_k in enumerate(counts):
@@ -92,16 +93,16 @@ def dci(
 
 def _jax_fit(estimator, x, y, x_test, y_test, num_classes, seed):
     key = jax.random.PRNGKey(seed)
-    y, y_test = estimators.encode_labels(y, y_test, num_classes)
+    y, y_test = encoding.encode_labels(y, y_test, num_classes)
     if num_classes == 1:
         zero = jnp.zeros(x.shape[1], jnp.float32)
         return zero, jnp.float32(1.0), jnp.mean(y_test == 0)
     if estimator == "gbt":
-        model, importance = estimators.fit_gbt(x, y, key, num_classes)
-        predict = estimators.gbt_predict
+        model, importance = gbt.fit_gbt(x, y, key, num_classes)
+        predict = gbt.gbt_predict
     else:
-        model, importance = estimators.fit_random_forest(x, y, key, num_classes)
-        predict = estimators.random_forest_predict
+        model, importance = forest.fit_random_forest(x, y, key, num_classes)
+        predict = forest.random_forest_predict
     # one call for both splits: a prediction is per sample, and each input shape compiles anew
     predicted = predict(model, jnp.concatenate([x, x_test]))
     n = x.shape[0]
@@ -109,7 +110,7 @@ def _jax_fit(estimator, x, y, x_test, y_test, num_classes, seed):
 
 
 def _reference_fit(estimator, x, y, x_test, y_test, num_classes, seed):
-    estimators.require_sklearn("dci")
+    inputs.require_sklearn("dci")
     from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 
     x, y, x_test, y_test = (np.asarray(a) for a in (x, y, x_test, y_test))

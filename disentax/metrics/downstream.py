@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
-from disentax.metrics import estimators, inputs, progress
+from disentax.metrics import inputs, progress
+from disentax.metrics.estimators import encoding, gbt, logistic
 from disentax.metrics.factor_vae_score import encode_factors
 
 ESTIMATORS = ("logistic_regression", "gbt")
@@ -29,17 +30,17 @@ def downstream_accuracies(
     "test"}` each `[K]`, of one classifier per factor fit on the training split.
 
     `estimator="logistic_regression"`: `LogisticRegressionCV(Cs=10, cv=KFold(5))`
-    (`estimators.fit_logistic_regression_cv`); `"gbt"`: `GradientBoostingClassifier()`
-    (`estimators.fit_gbt`); `mode="reference"` calls those sklearn estimators. A single-valued
+    (`logistic.fit_logistic_regression_cv`); `"gbt"`: `GradientBoostingClassifier()`
+    (`gbt.fit_gbt`); `mode="reference"` calls those sklearn estimators. A single-valued
     factor is predicted exactly. `seed + k` seeds factor k's trees. Vmappable over a leading
     population axis in JAX mode.
     """
-    estimators.check_choice("estimator", estimator, ESTIMATORS)
-    estimators.check_choice("mode", mode, ("jax", "reference"))
+    inputs.check_choice("estimator", estimator, ESTIMATORS)
+    inputs.check_choice("mode", mode, ("jax", "reference"))
     codes, factors, test_codes, test_factors = inputs.split_inputs(
         "downstream", codes, factors, test_codes, test_factors
     )
-    counts = estimators.class_counts("downstream", factors, num_classes)
+    counts = inputs.class_counts("downstream", factors, num_classes)
     fit = _reference_fit if mode == "reference" else _jax_fit
     train, test = zip(
         *[
@@ -60,23 +61,23 @@ def downstream_accuracies(
 
 
 def _jax_fit(estimator, x, y, x_test, y_test, num_classes, seed):
-    y, y_test = estimators.encode_labels(y, y_test, num_classes)
+    y, y_test = encoding.encode_labels(y, y_test, num_classes)
     if num_classes == 1:
         return jnp.float32(1.0), jnp.mean(y_test == 0)
     if estimator == "gbt":
-        model, _ = estimators.fit_gbt(x, y, jax.random.PRNGKey(seed), num_classes)
-        predict = estimators.gbt_predict
+        model, _ = gbt.fit_gbt(x, y, jax.random.PRNGKey(seed), num_classes)
+        predict = gbt.gbt_predict
     else:
         model = _fit_lr_cv(x, y, num_classes)
-        predict = estimators.linear_predict
+        predict = encoding.linear_predict
     return jnp.mean(predict(model, x) == y), jnp.mean(predict(model, x_test) == y_test)
 
 
-_fit_lr_cv = jax.jit(estimators.fit_logistic_regression_cv, static_argnums=2)
+_fit_lr_cv = jax.jit(logistic.fit_logistic_regression_cv, static_argnums=2)
 
 
 def _reference_fit(estimator, x, y, x_test, y_test, num_classes, seed):
-    estimators.require_sklearn("downstream")
+    inputs.require_sklearn("downstream")
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.model_selection import KFold

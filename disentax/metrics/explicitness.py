@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from disentax.metrics import estimators, inputs
+from disentax.metrics import inputs
+from disentax.metrics.estimators import encoding, logistic
 from disentax.metrics.modularity import modularity
 from disentax.metrics.numerics import first_true
 from disentax.metrics.ordering import order_keys
@@ -36,17 +37,17 @@ def modularity_explicitness(
     "modularity" is `modularity(codes, factors, num_bins=num_bins)` (training split). For
     explicitness the codes are z-scored with the training mean and standard deviation (ddof 0; a
     constant code is only centred, where disentanglement_lib divides by zero), a
-    `LogisticRegression()` (C = 1, L2; `estimators.fit_logistic_regression` in `mode="jax"`,
+    `LogisticRegression()` (C = 1, L2; `logistic.fit_logistic_regression` in `mode="jax"`,
     sklearn in `mode="reference"`) predicts each factor, and its score is the mean over classes c
     of the ROC-AUC of p_c for 1[v = c] (`roc_auc`, sklearn's macro one-vs-rest on
     `MultiLabelBinarizer` labels); "explicitness_*" is the mean over factors on each split. A
     single-valued factor scores 1. Vmappable over a leading population axis in JAX mode.
     """
-    estimators.check_choice("mode", mode, ("jax", "reference"))
+    inputs.check_choice("mode", mode, ("jax", "reference"))
     codes, factors, test_codes, test_factors = inputs.split_inputs(
         "modularity_explicitness", codes, factors, test_codes, test_factors
     )
-    counts = estimators.class_counts("modularity_explicitness", factors, num_classes)
+    counts = inputs.class_counts("modularity_explicitness", factors, num_classes)
     mean = jnp.mean(codes, axis=0)
     std = jnp.std(codes, axis=0)
     std = jnp.where(std > 0, std, 1.0)
@@ -91,18 +92,18 @@ def macro_auc(scores_NxC, y_N):
 
 @functools.partial(jax.jit, static_argnums=4)
 def _auc(x, y, x_test, y_test, num_classes):
-    y, y_test = estimators.encode_labels(y, y_test, num_classes)
+    y, y_test = encoding.encode_labels(y, y_test, num_classes)
     if num_classes == 1:
         return jnp.float32(1.0), jnp.float32(1.0)
-    params = estimators.fit_logistic_regression(x, y, num_classes)
+    params = logistic.fit_logistic_regression(x, y, num_classes)
     return (
-        macro_auc(estimators.logistic_regression_proba(params, x), y),
-        macro_auc(estimators.logistic_regression_proba(params, x_test), y_test),
+        macro_auc(logistic.logistic_regression_proba(params, x), y),
+        macro_auc(logistic.logistic_regression_proba(params, x_test), y_test),
     )
 
 
 def _reference_auc(x, y, x_test, y_test, num_classes):
-    estimators.require_sklearn("modularity_explicitness")
+    inputs.require_sklearn("modularity_explicitness")
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.preprocessing import MultiLabelBinarizer

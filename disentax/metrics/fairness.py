@@ -9,7 +9,8 @@ import numpy as np
 
 from disentax import data
 from disentax.errors import UserError
-from disentax.metrics import estimators, inputs, progress
+from disentax.metrics import inputs, progress
+from disentax.metrics.estimators import gbt
 from disentax.metrics.factor_vae_score import encode_factors
 
 
@@ -81,7 +82,7 @@ def fairness(
     matrices themselves as "mean_fairness" and "max_fairness" `[K, K]` (diagonal 0).
 
     The classifier is disentanglement_lib's fairness-study `GradientBoostingClassifier()`:
-    `mode="jax"` (default) fits `estimators.fit_gbt` (its histogram approximation, jitted);
+    `mode="jax"` (default) fits `gbt.fit_gbt` (its histogram approximation, jitted);
     `mode="reference"` fits sklearn's. Labels are factor indices 0..size−1. Procedural datasets
     are rendered and encoded on the device (`images_per_call` images per jitted call); `rng` is
     a JAX key; disentanglement_lib's `batch_size` only chunks the encoder and is not a knob. A
@@ -151,8 +152,8 @@ def _fit(mode, codes, labels, num_classes, key):
 
         model = ensemble.GradientBoostingClassifier().fit(np.asarray(codes), np.asarray(labels))
         return lambda x: jnp.asarray(model.predict(np.asarray(x)), jnp.int32)
-    model, _ = estimators.fit_gbt(codes, labels, key, num_classes)
-    return lambda x: estimators.gbt_predict(model, x)
+    model, _ = gbt.fit_gbt(codes, labels, key, num_classes)
+    return lambda x: gbt.gbt_predict(model, x)
 
 
 class _Encoder:

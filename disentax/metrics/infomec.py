@@ -10,7 +10,8 @@ from jax import lax
 from jax.scipy.special import digamma
 
 from disentax.errors import UserError
-from disentax.metrics import estimators, information, inputs
+from disentax.metrics import information, inputs
+from disentax.metrics.estimators import encoding, logistic
 from disentax.metrics.numerics import first_true, tree_sum
 from disentax.metrics.ordering import order_keys
 
@@ -162,7 +163,7 @@ def infomec(
     InfoM = InfoC = 0; a constant factor has InfoE term 0.
 
     `mode="jax"` (default) fits the unpenalised regression (C = ∞) by at most `newton_steps`
-    Newton–CG steps (`estimators.fit_logistic_regression`; conjugate gradients stay in the
+    Newton–CG steps (`logistic.fit_logistic_regression`; conjugate gradients stay in the
     range of a singular Hessian, so constant, collinear or one-hot features need no ridge),
     jittable and vmappable over a leading population axis; it needs
     the static class counts: `num_classes` (distinct values per factor) and, for discrete
@@ -257,7 +258,7 @@ def _infoe(codes, factors, discrete_latents, num_classes, width, steps):
     twice the CPU time: measured), and a term 0 where C_k = 1."""
     if discrete_latents:
         one_hot = jax.vmap(
-            lambda z: jax.nn.one_hot(estimators.encode_labels(z, z, width)[0], width),
+            lambda z: jax.nn.one_hot(encoding.encode_labels(z, z, width)[0], width),
             in_axes=1,
             out_axes=1,
         )(codes)
@@ -266,13 +267,13 @@ def _infoe(codes, factors, discrete_latents, num_classes, width, steps):
         features = _standardise(codes)
 
     def term(y_raw, classes):
-        y, _ = estimators.encode_labels(y_raw, y_raw, classes)
+        y, _ = encoding.encode_labels(y_raw, y_raw, classes)
         counts = jnp.sum(jax.nn.one_hot(y, classes), axis=0)
         weight = y.shape[0] / (classes * jnp.maximum(counts, 1.0))[y]
-        params = estimators.fit_logistic_regression(
+        params = logistic.fit_logistic_regression(
             features, y, classes, C=np.inf, weight_N=weight, steps=steps
         )
-        p = estimators.logistic_regression_proba(params, features)
+        p = logistic.logistic_regression_proba(params, features)
         nll = -jnp.log(jnp.take_along_axis(p, y[:, None], axis=1)[:, 0])
         h_cond = tree_sum(jnp.minimum(nll, _LOG_EPS)) / y.shape[0]
         h_marg = jnp.log(jnp.float32(classes))

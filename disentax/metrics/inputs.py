@@ -1,4 +1,5 @@
-"""Input checks shared by every public metric, and the equal-width binning of continuous columns.
+"""Input checks shared by every public metric (arrays, options, class counts, sklearn for
+`mode="reference"`), and the equal-width binning of continuous columns.
 
 Each metric checks its inputs at its Python entry, before anything is traced, and raises a
 one-line `UserError` that says what was wrong and what is allowed. Shapes and dtypes are known
@@ -222,6 +223,43 @@ def interventional_inputs(metric: str, dataset, representation_fn, rng) -> None:
             f"{metric} needs rng, one JAX PRNG key (jax.random.key(0) or jax.random.PRNGKey(0)), "
             f"got {describe(rng)}"
         )
+
+
+def class_counts(metric, factors, num_classes):
+    """Distinct training labels per factor as static ints: from the values of `factors` `[N, K]`
+    outside jit, else from `num_classes` (an int or one int per factor)."""
+    k = factors.shape[1]
+    if num_classes is None:
+        if isinstance(factors, jax.core.Tracer):
+            raise UserError(
+                f"{metric} under jit/vmap with traced factors needs num_classes= (the number of "
+                f"distinct values of each factor, static); or pass the factors unbatched"
+            )
+        values = np.asarray(factors)
+        return tuple(len(np.unique(values[:, j])) for j in range(k))
+    counts = (num_classes,) * k if isinstance(num_classes, int) else tuple(num_classes)
+    if len(counts) != k or not all(isinstance(c, int) and c >= 1 for c in counts):
+        raise UserError(
+            f"num_classes must be a positive int or {k} positive ints, got {num_classes!r}"
+        )
+    return counts
+
+
+def require_sklearn(metric):
+    """The sklearn module for `mode="reference"`, or a one-line `UserError` saying how to get it."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as error:
+        raise UserError(
+            f'{metric} with mode="reference" needs scikit-learn: pip install scikit-learn'
+        ) from error
+    return sklearn
+
+
+def check_choice(name, value, allowed):
+    """A one-line `UserError` unless `value` is one of `allowed`."""
+    if value not in allowed:
+        raise UserError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
 @functools.partial(jax.jit, static_argnames="num_bins")

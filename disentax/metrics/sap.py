@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from disentax.errors import UserError
-from disentax.metrics import estimators, inputs
+from disentax.metrics import inputs
+from disentax.metrics.estimators import encoding, svm
 from disentax.metrics.numerics import tree_sum
 
 
@@ -26,7 +27,7 @@ def sap(
     SAP = (1/K) Σ_k (S_(1),k − S_(2),k), the gap between the two largest scores over codes of a
     score matrix S `[L, K]`. Discrete factors (default, disentanglement_lib's study setting):
     S_ik = test accuracy of `LinearSVC(C=0.01, class_weight="balanced")` predicting v_k from code
-    i alone, trained on the training split (`estimators.fit_linear_svc_1d` in `mode="jax"`,
+    i alone, trained on the training split (`svm.fit_linear_svc_1d` in `mode="jax"`,
     sklearn in `mode="reference"`). Continuous factors: S_ik = Cov(z_i, v_k)² / (Var z_i ·
     Var v_k) on the training split (sample moments, ddof = 1), set to 0 where Var z_i ≤ 1e-12
     and, unlike disentanglement_lib (which divides by zero), where Var v_k = 0. Jittable
@@ -38,7 +39,7 @@ def sap(
             f"continuous_factors must be a Python bool (static under jit), "
             f"got {continuous_factors!r}"
         )
-    estimators.check_choice("mode", mode, ("jax", "reference"))
+    inputs.check_choice("mode", mode, ("jax", "reference"))
     codes, factors, test_codes, test_factors = inputs.split_inputs(
         "sap",
         codes,
@@ -50,7 +51,7 @@ def sap(
         hint="pass continuous_factors=True for continuous factors",
     )
     if not continuous_factors:
-        counts = estimators.class_counts("sap", factors, num_classes)
+        counts = inputs.class_counts("sap", factors, num_classes)
         accuracy = _reference_accuracy if mode == "reference" else _svc_accuracy
         return {"sap": _top_two_gap(accuracy(codes, factors, test_codes, test_factors, counts))}
     return _sap_continuous(codes, factors)
@@ -60,24 +61,24 @@ def sap(
 def _svc_accuracy(codes, factors, test_codes, test_factors, counts):
     """Test accuracy of a 1-D `LinearSVC` per code and factor: `-> [L, K]` (1 for a
     single-valued factor). Each code is sorted once for all factors."""
-    features = jax.vmap(estimators.sorted_feature)(codes.T)
+    features = jax.vmap(svm.sorted_feature)(codes.T)
     columns = []
     for k, num_classes in enumerate(counts):
-        y, y_test = estimators.encode_labels(factors[:, k], test_factors[:, k], num_classes)
+        y, y_test = encoding.encode_labels(factors[:, k], test_factors[:, k], num_classes)
         if num_classes == 1:
             columns.append(jnp.broadcast_to(jnp.mean(y_test == 0), codes.shape[1:]))
             continue
 
         def per_code(feature, x_test, y=y, y_test=y_test, num_classes=num_classes):
-            params = estimators.fit_sorted_svc(feature, y, num_classes)
-            return jnp.mean(estimators.linear_predict(params, x_test[:, None]) == y_test)
+            params = svm.fit_sorted_svc(feature, y, num_classes)
+            return jnp.mean(encoding.linear_predict(params, x_test[:, None]) == y_test)
 
         columns.append(jax.vmap(per_code)(features, test_codes.T))
     return jnp.stack(columns, axis=1)
 
 
 def _reference_accuracy(codes, factors, test_codes, test_factors, counts):
-    estimators.require_sklearn("sap")
+    inputs.require_sklearn("sap")
     from sklearn.svm import LinearSVC
 
     codes, factors, test_codes, test_factors = (

@@ -10,7 +10,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from disentax.metrics import estimators
+from disentax.metrics.estimators import encoding, gbt, logistic, svm, trees
 
 
 def _problem(num_classes, seed=0, n=300):
@@ -25,24 +25,24 @@ def _problem(num_classes, seed=0, n=300):
 @pytest.mark.parametrize("num_classes", [2, 3])
 def test_logistic_regression_matches_converged_sklearn(num_classes):
     x, y = _problem(num_classes)
-    params = estimators.fit_logistic_regression(x, y, num_classes)
+    params = logistic.fit_logistic_regression(x, y, num_classes)
     sk = LogisticRegression(tol=1e-10, max_iter=10000).fit(x, y)
     np.testing.assert_allclose(
-        estimators.logistic_regression_proba(params, x), sk.predict_proba(x), atol=2e-4
+        logistic.logistic_regression_proba(params, x), sk.predict_proba(x), atol=2e-4
     )
-    np.testing.assert_array_equal(estimators.linear_predict(params, x), sk.predict(x))
+    np.testing.assert_array_equal(encoding.linear_predict(params, x), sk.predict(x))
 
 
 def test_logistic_regression_warm_starts_reach_the_same_optimum():
     x, y = _problem(3)
     sk = LogisticRegression(tol=1e-10, max_iter=10000).fit(x, y).predict_proba(x)
     # coarse=64: Newton starts from the fit of every 4th sample (at C = 4)
-    coarse = estimators.fit_logistic_regression(x, y, 3, coarse=64)
+    coarse = logistic.fit_logistic_regression(x, y, 3, coarse=64)
     # from a far start (100·(W, b) of a rough fit)
-    rough = estimators.fit_logistic_regression(x, y, 3, steps=1)
-    far = estimators.fit_logistic_regression(x, y, 3, init=jax.tree.map(lambda p: 100 * p, rough))
+    rough = logistic.fit_logistic_regression(x, y, 3, steps=1)
+    far = logistic.fit_logistic_regression(x, y, 3, init=jax.tree.map(lambda p: 100 * p, rough))
     for params in (coarse, far):
-        proba = estimators.logistic_regression_proba(params, x)
+        proba = logistic.logistic_regression_proba(params, x)
         np.testing.assert_allclose(proba, sk, atol=2e-4)
 
 
@@ -70,7 +70,7 @@ def test_line_search_objective_change_is_exact_at_large_n():
         delta = (np.float32(t) * direction).astype(np.float32)
         expected = objective64(z + delta.astype(np.float64)) - objective64(z)
         got = np.sum(
-            np.asarray(estimators._cross_entropy_change(p, log_p, delta, one_hot), np.float64)
+            np.asarray(logistic._cross_entropy_change(p, log_p, delta, one_hot), np.float64)
         )
         assert abs(got - expected) <= 1e-3 * abs(expected), (t, got, expected)
 
@@ -79,7 +79,7 @@ def test_line_search_objective_change_is_exact_at_large_n():
 def test_linear_svc_matches_liblinear(num_classes, ties):
     x, y = _problem(num_classes, seed=1)
     x = np.round(x[:, 0]) if ties else x[:, 0]  # ties: few distinct values
-    W, b = estimators.fit_linear_svc_1d(x, y, num_classes)
+    W, b = svm.fit_linear_svc_1d(x, y, num_classes)
     sk = LinearSVC(C=0.01, class_weight="balanced", tol=1e-10, max_iter=100000)
     sk.fit(x[:, None], y)
     np.testing.assert_allclose(np.asarray(W).T, sk.coef_, atol=1e-4)
@@ -93,22 +93,22 @@ def test_gbt_with_few_distinct_values_matches_sklearn_exactly():
     x = np.round(codes + rng.normal(size=codes.shape) * 0.7).astype(np.float32)
     x_test = np.round(test_codes + rng.normal(size=test_codes.shape) * 0.7).astype(np.float32)
     y = np.searchsorted([0, 1, 2], factors[:, 0])
-    model, importance = estimators.fit_gbt(x, y, jax.random.PRNGKey(0), 3)
+    model, importance = gbt.fit_gbt(x, y, jax.random.PRNGKey(0), 3)
     sk = GradientBoostingClassifier(random_state=0).fit(x, y)
-    agreement = np.mean(np.asarray(estimators.gbt_predict(model, x_test)) == sk.predict(x_test))
+    agreement = np.mean(np.asarray(gbt.gbt_predict(model, x_test)) == sk.predict(x_test))
     assert agreement >= 0.98
     np.testing.assert_allclose(importance, sk.feature_importances_, atol=0.02)
 
 
 def test_encode_labels_and_unseen_test_labels():
-    y, y_test = estimators.encode_labels(np.array([7, 3, 3, 100]), np.array([100, 5, 3]), 3)
+    y, y_test = encoding.encode_labels(np.array([7, 3, 3, 100]), np.array([100, 5, 3]), 3)
     np.testing.assert_array_equal(y, [1, 0, 0, 2])
     np.testing.assert_array_equal(y_test, [2, -1, 0])
 
 
 def test_quantile_bins_separate_every_distinct_value_when_few():
     x = np.repeat(np.arange(6.0, dtype=np.float32), 50)[:, None]
-    bins = estimators.apply_bins(x, estimators.quantile_edges(x, 32))
+    bins = trees.apply_bins(x, trees.quantile_edges(x, 32))
     assert len(np.unique(np.asarray(bins))) == 6
     assert np.all(np.diff(np.asarray(bins)[:, 0]) >= 0)
 
@@ -116,11 +116,11 @@ def test_quantile_bins_separate_every_distinct_value_when_few():
 def test_apply_bins_counts_the_edges_below_like_searchsorted():
     rng = np.random.default_rng(2)
     x = np.round(rng.normal(size=(500, 3)), 1).astype(np.float32)  # ties with the edges
-    edges = estimators.quantile_edges(x, 8)
+    edges = trees.quantile_edges(x, 8)
     expected = np.stack(
         [np.searchsorted(e, x[:, f], side="left") for f, e in enumerate(np.asarray(edges))], 1
     )
-    np.testing.assert_array_equal(estimators.apply_bins(x, edges), expected)
+    np.testing.assert_array_equal(trees.apply_bins(x, edges), expected)
     np.testing.assert_array_equal(
         edges,
         np.stack(
@@ -146,7 +146,7 @@ def test_entropy_gain_is_the_decrease_of_weighted_entropy():
 
     expected = weighted_entropy(left + right) - weighted_entropy(left) - weighted_entropy(right)
     valid = (left.sum(-1) >= 1) & (right.sum(-1) >= 1)
-    gain = np.asarray(estimators._entropy_gain(left, right))
+    gain = np.asarray(trees._entropy_gain(left, right))
     np.testing.assert_allclose(gain[valid], expected[valid], atol=2e-5)
     assert np.all(gain[~valid] == -np.inf)
 
@@ -188,7 +188,7 @@ def test_entropy_level_gain_is_the_decrease_of_weighted_entropy(width):
     sample_bins = rng.integers(0, num_bins, (n, k)).astype(np.int32)
     labels = rng.integers(0, num_classes, n).astype(np.int32)
     assert (width * num_bins * (num_classes + 2) > 6 * n) == (width == 64)
-    level_gain = jax.jit(estimators.entropy_level_gain, static_argnums=(1, 2, 5))
+    level_gain = jax.jit(trees.entropy_level_gain, static_argnums=(1, 2, 5))
     gain = np.asarray(level_gain(labels, num_classes, num_bins, node, sample_bins, width))
     expected = _weighted_entropy_decrease(node, sample_bins, labels, width, num_bins, num_classes)
     np.testing.assert_array_equal(np.isfinite(gain), np.isfinite(expected))
@@ -201,7 +201,7 @@ def test_first_max_index_is_argmax_with_ties_and_infinities():
     z = rng.integers(0, 3, size=(200, 7)).astype(np.float32)  # many ties
     z[:5] = -np.inf
     z[5:10, 3] = np.inf
-    np.testing.assert_array_equal(estimators.first_max_index(z), np.argmax(z, axis=-1))
+    np.testing.assert_array_equal(encoding.first_max_index(z), np.argmax(z, axis=-1))
 
 
 def test_grow_tree_level_groups_give_the_same_tree():
@@ -211,8 +211,8 @@ def test_grow_tree_level_groups_give_the_same_tree():
     labels = rng.integers(0, num_classes, n).astype(np.int32)
     bins[:, 0] = np.minimum(labels * 2 + rng.integers(0, 2, n), num_bins - 1)  # informative
     noise = jax.random.uniform(jax.random.PRNGKey(0), (2, 2**depth - 1, 6))
-    gain = functools.partial(estimators.entropy_level_gain, labels, num_classes, num_bins)
-    grow = functools.partial(estimators.grow_tree, bins, gain, depth, num_bins, noise, 2)
+    gain = functools.partial(trees.entropy_level_gain, labels, num_classes, num_bins)
+    grow = functools.partial(trees.grow_tree, bins, gain, depth, num_bins, noise, 2)
     one_by_one, grouped = jax.jit(grow)(), jax.jit(functools.partial(grow, schedule=(2,)))()
     for a, b in zip(jax.tree.leaves(one_by_one), jax.tree.leaves(grouped), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
@@ -223,14 +223,14 @@ def test_smallest_is_the_start_of_a_stable_argsort():
     rng = np.random.default_rng(7)
     x = np.round(rng.random((300, 10)), 1).astype(np.float32)  # many ties
     expected = np.argsort(x, axis=1, kind="stable")[:, :3]
-    np.testing.assert_array_equal(estimators._smallest(x, 3), expected)
+    np.testing.assert_array_equal(trees._smallest(x, 3), expected)
 
 
 @pytest.mark.parametrize("shape", [(4, 3, 8, 5), (16, 2, 32)])
 def test_cumulative_counts_is_the_cumulative_sum_over_bins(shape):
     hist = np.random.default_rng(8).integers(0, 3000, shape)
     for dtype in (np.float32, np.int32):
-        counts = estimators._cumulative_counts(hist.astype(dtype))
+        counts = trees._cumulative_counts(hist.astype(dtype))
         assert counts.dtype == dtype
         np.testing.assert_array_equal(counts, np.cumsum(hist, axis=2))
 
@@ -238,4 +238,4 @@ def test_cumulative_counts_is_the_cumulative_sum_over_bins(shape):
 def test_flat_uniform_draws_are_jax_random_uniform():
     key = jax.random.PRNGKey(3)
     shape = (3, 2, 7, 5)
-    np.testing.assert_array_equal(estimators._uniform(key, shape), jax.random.uniform(key, shape))
+    np.testing.assert_array_equal(trees.uniform(key, shape), jax.random.uniform(key, shape))

@@ -8,7 +8,8 @@ import jax
 import numpy as np
 import pytest
 
-from disentax.metrics import dci, estimators
+from disentax.metrics import dci
+from disentax.metrics.estimators.forest import fit_random_forest, random_forest_predict
 
 SCRIPT = textwrap.dedent("""
     import json, sys
@@ -32,7 +33,7 @@ def problem(seed=0, n=300):
 def forest():
     """A 7-tree forest (7 = 2·3 + 1 pads on 3 devices) and its predictions, as lists."""
     codes, factors = problem()
-    model, importance = estimators.fit_random_forest(
+    model, importance = fit_random_forest(
         codes, factors[:, 0], jax.random.PRNGKey(3), 5, num_trees=7, depth=4
     )
     edges, trees, probas = model
@@ -41,7 +42,7 @@ def forest():
         "thresholds": [np.asarray(t).tolist() for t in trees[1]],
         "probas": np.asarray(probas).tolist(),
         "importance": np.asarray(importance).tolist(),
-        "predicted": np.asarray(estimators.random_forest_predict(model, codes[:100])).tolist(),
+        "predicted": np.asarray(random_forest_predict(model, codes[:100])).tolist(),
     }
 
 
