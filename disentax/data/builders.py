@@ -18,7 +18,7 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 from disentax.data.base import DATASETS
-from disentax.data.catalog import SPECS, VERSION, Spec
+from disentax.data.specs import SPECS, VERSION, Spec
 from disentax.errors import UserError
 
 CHUNK = 2048  # images read or rendered at a time
