@@ -8,12 +8,13 @@ from disentax.analysis.activity import variable_types
 from disentax.errors import UserError
 from disentax.metrics.information import discrete_mutual_info, histogram_discretize
 from disentax.metrics.unsupervised import unsupervised
+from disentax.models.latents import gaussian_sample
 
 
 def sampled(mu_NxL, logvar_NxL, rng):
     """The sampled representation z = μ + exp(logvar / 2)·ε, ε ~ N(0, I) from `rng`: `[N, L]`."""
     eps = jax.random.normal(rng, jnp.shape(mu_NxL), jnp.result_type(mu_NxL, jnp.float32))
-    return mu_NxL + jnp.exp(0.5 * logvar_NxL) * eps
+    return gaussian_sample(mu_NxL, logvar_NxL, eps)
 
 
 def truncate(codes_NxL, keep_L):

@@ -5,9 +5,9 @@ from collections.abc import Sequence
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 
 from disentax.errors import UserError
+from disentax.models.latents import gaussian_sample
 from disentax.models.layers import SubpixelConvTranspose
 
 # TF1 `tf.layers` initialise kernels Glorot-uniform and biases at zero.
@@ -128,7 +128,7 @@ class GaussianVAE(nn.Module):
         mu, logvar = self.encoder(x)
         if train:
             eps = jax.random.normal(self.make_rng("latent"), mu.shape, mu.dtype)
-            z = mu + jnp.exp(0.5 * logvar) * eps
+            z = gaussian_sample(mu, logvar, eps)
         else:
             z = mu
         return self.decoder(z), {"z": z, "mu": mu, "logvar": logvar}
@@ -203,7 +203,7 @@ class FCVAE(nn.Module):
         mu, logvar = self.encoder(x)
         if train:
             eps = jax.random.normal(self.make_rng("latent"), mu.shape, mu.dtype)
-            z = mu + jnp.exp(0.5 * logvar) * eps
+            z = gaussian_sample(mu, logvar, eps)
         else:
             z = mu
         return self.decoder(z), {"z": z, "mu": mu, "logvar": logvar}

@@ -1,4 +1,5 @@
-"""Latent layers of the QLAE code (scalar / global / vector quantized, BioAE, diagonal Gaussian).
+"""Latent layers of the QLAE code (scalar / global / vector quantized, BioAE, diagonal Gaussian),
+and the Gaussian reparameterisation every Gaussian encoder samples with.
 
 Each layer maps the encoder output `h [B, N]` to `(z, aux)`: `z` is what the decoder reads, `aux`
 holds the named codes. The quantizers return `z = z_c + sg(z_q − z_c)` (straight-through: the
@@ -11,27 +12,15 @@ import jax
 import jax.numpy as jnp
 
 
+def gaussian_sample(mu: jax.Array, logvar: jax.Array, eps: jax.Array) -> jax.Array:
+    """z = μ + exp(logvar / 2)·ε: a sample of N(μ, diag(exp(logvar))) from standard normal noise ε
+    (broadcasting), differentiable in μ and logvar (the reparameterisation trick)."""
+    return mu + jnp.exp(0.5 * logvar) * eps
+
+
 def straight_through(z_continuous: jax.Array, z_quantized: jax.Array) -> jax.Array:
     """ẑ = z_c + sg(z_q − z_c): the value of z_q, d ẑ / d z_c = I, no gradient to z_q."""
     return z_continuous + jax.lax.stop_gradient(z_quantized - z_continuous)
-
-
-def quantization_loss(z_continuous: jax.Array, z_quantized: jax.Array) -> jax.Array:
-    """mean_j (sg(z_c,j) − z_q,j)²: the term that trains the codebook, `[B, ...] -> [B]`.
-
-    A per-example mean over every latent element (QLAE code `QuantizedAE.quantization_loss`).
-    """
-    sq = jnp.square(jax.lax.stop_gradient(z_continuous) - z_quantized)
-    return jnp.mean(sq.reshape(sq.shape[0], -1), axis=-1)
-
-
-def commitment_loss(z_continuous: jax.Array, z_quantized: jax.Array) -> jax.Array:
-    """mean_j (z_c,j − sg(z_q,j))²: pulls the encoder towards its code, `[B, ...] -> [B]`.
-
-    A per-example mean over every latent element (QLAE code `QuantizedAE.commitment_loss`).
-    """
-    sq = jnp.square(z_continuous - jax.lax.stop_gradient(z_quantized))
-    return jnp.mean(sq.reshape(sq.shape[0], -1), axis=-1)
 
 
 def _quantized(z_continuous, z_quantized, z_indices):

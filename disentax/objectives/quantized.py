@@ -6,7 +6,6 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from disentax.models.latents import commitment_loss, quantization_loss
 from disentax.objectives.vae import gaussian_kl, gaussian_log_density
 
 
@@ -18,6 +17,24 @@ def mean_bernoulli_reconstruction(logits, x):
     """
     bce = optax.sigmoid_binary_cross_entropy(logits, x)
     return jnp.mean(bce.reshape(bce.shape[0], -1), axis=-1)
+
+
+def quantization_loss(z_continuous: jax.Array, z_quantized: jax.Array) -> jax.Array:
+    """mean_j (sg(z_c,j) − z_q,j)²: the term that trains the codebook, `[B, ...] -> [B]`.
+
+    A per-example mean over every latent element (QLAE code `QuantizedAE.quantization_loss`).
+    """
+    sq = jnp.square(jax.lax.stop_gradient(z_continuous) - z_quantized)
+    return jnp.mean(sq.reshape(sq.shape[0], -1), axis=-1)
+
+
+def commitment_loss(z_continuous: jax.Array, z_quantized: jax.Array) -> jax.Array:
+    """mean_j (z_c,j − sg(z_q,j))²: pulls the encoder towards its code, `[B, ...] -> [B]`.
+
+    A per-example mean over every latent element (QLAE code `QuantizedAE.commitment_loss`).
+    """
+    sq = jnp.square(z_continuous - jax.lax.stop_gradient(z_quantized))
+    return jnp.mean(sq.reshape(sq.shape[0], -1), axis=-1)
 
 
 def _quantized_ae(params, x, model, quantization, commitment):
@@ -39,7 +56,7 @@ def qlae(params, batch, rng, *, model, step, quantization: float = 0.01, commitm
     + λ_c · mean_j (z_c,j − sg(z_q,j))² ], λ_q = λ_c = 0.01.
 
     BCE_mean is `mean_bernoulli_reconstruction` (mean over pixels); the two code terms are
-    `latents.quantization_loss` / `commitment_loss` (mean over latents); all three are averaged
+    `quantization_loss` / `commitment_loss` (mean over latents); all three are averaged
     over the batch (QLAE code `QuantizedAE.batched_loss`). The codebook gets gradients only from
     the quantization term. Needs a model whose aux has `z_continuous` and `z_quantized` (`qlae*`).
     `rng` and `step` are unused. Returns `(loss, metrics)` with `loss/reconstruction`,

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 
 from disentax.errors import UserError
+from disentax.models.latents import gaussian_sample
 from disentax.objectives.vae import bernoulli_reconstruction, gaussian_kl
 
 AVERAGES = ("gvae", "ml_vae")
@@ -85,7 +86,7 @@ def ada_vae(params, batch, rng, *, model, step, beta: float = 1.0, average: str 
     )
     mu_hat, logvar_hat = jnp.concatenate([mu1, mu2]), jnp.concatenate([logvar1, logvar2])
     eps = jax.random.normal(rng, mu_hat.shape, mu_hat.dtype)
-    z = mu_hat + jnp.exp(0.5 * logvar_hat) * eps
+    z = gaussian_sample(mu_hat, logvar_hat, eps)
     logits = model.apply({"params": params}, z, method=model.decode)
     # ½ (mean over x1 + mean over x2) is the mean over the 2B stacked rows.
     reconstruction = jnp.mean(bernoulli_reconstruction(logits, jnp.concatenate([x1, x2])))

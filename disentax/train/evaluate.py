@@ -12,6 +12,7 @@ import numpy as np
 from disentax import data, viz
 from disentax.metrics import suite
 from disentax.metrics.reconstruction import psnr
+from disentax.models.latents import gaussian_sample
 from disentax.train.build import Run, parse_representations
 from disentax.train.state import TrainState
 
@@ -30,7 +31,7 @@ def codes(params, images, key, *, model, kind: str):
     _, aux = model.apply({"params": params}, images)
     checksum = jax.lax.bitcast_convert_type(jnp.sum(images * 1e3), jnp.uint32)
     eps = jax.random.normal(jax.random.fold_in(key, checksum), aux["mu"].shape, aux["mu"].dtype)
-    return aux["mu"] + jnp.exp(0.5 * aux["logvar"]) * eps
+    return gaussian_sample(aux["mu"], aux["logvar"], eps)
 
 
 def representation_kinds(run: Run, params) -> tuple[str, ...]:

@@ -10,9 +10,8 @@ from disentax.models.latents import (
     GlobalQuantizer,
     ScalarQuantizer,
     VectorQuantizer,
-    commitment_loss,
-    quantization_loss,
 )
+from disentax.objectives.quantized import commitment_loss, quantization_loss
 
 H = np.array(
     [[-0.61, 0.05, 0.27, 0.9], [0.11, -0.22, -0.07, 0.49], [0.5, 0.38, -0.33, -0.01]], np.float32
