@@ -1,22 +1,27 @@
 """Training loop: sharded jitted steps, batched metric fetches, async checkpoints, exact resume."""
 
+import contextlib
 import json
 import math
 import pathlib
 import shutil
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import jax
 import ml_collections
+import numpy as np
+from jax.experimental import multihost_utils
 from tqdm.auto import tqdm
 
 from disentax import config as config_lib
 from disentax.errors import UserError
 from disentax.metrics import suite
 from disentax.train.build import Run, build
-from disentax.train.checkpoint import Checkpointer
+from disentax.train.checkpoint import Checkpointer, ConfigCheck
 from disentax.train.evaluate import evaluate, metric_results, pictures
+from disentax.train.lock import LOCK_FILE, workdir_lock
 from disentax.train.state import TrainState
 from disentax.train.writer import ScalarWriter
 
@@ -38,16 +43,67 @@ class TrainingDiverged(UserError):
     """A loss term or the gradient norm became NaN/Inf; the state kept is the last good one."""
 
 
+def config_differences(before, now) -> list[str]:
+    """The fields (dotted names) in which the member configs `before` of a saved run differ from
+    `now`, beyond `RESUMABLE_FIELDS` and `eval.*`: a run resumes only when this is empty. A
+    single run is one member."""
+    if len(before) != len(now):
+        return [f"the number of members ({len(before)} saved, {len(now)} here)"]
+    names = []
+    for a, b in zip(before, now, strict=True):
+        for n in config_lib.differing_fields(a, b, RESUMABLE_FIELDS):
+            if not n.startswith("eval.") and n not in names:
+                names.append(n)
+    return names
+
+
+def config_record(configs) -> dict:
+    """The record of a run's member configs that each of its checkpoints stores."""
+    return {"configs": [json.loads(config_lib.to_json(c)) for c in configs]}
+
+
+def record_check(configs) -> ConfigCheck:
+    """Compares a checkpoint's stored `config_record` with the run of `configs`."""
+
+    def check(record: Mapping) -> list[str]:
+        before = [config_lib.from_json(json.dumps(c)) for c in record["configs"]]
+        return config_differences(before, configs)
+
+    return check
+
+
+def checkpoint_differences(workdir: pathlib.Path, like, configs) -> list[str]:
+    """What the newest readable checkpoint in `workdir` differs in from the run of `configs`
+    whose state looks like `like` (`Checkpointer.differences`); looks only, changes nothing.
+
+    Multi-host: every host looks (Orbax synchronises them) if process 0 saw the checkpoint
+    folder, before any host created it."""
+    directory = workdir / CHECKPOINT_DIR
+    if not multihost_utils.broadcast_one_to_all(np.int32(directory.is_dir())):
+        return []
+    checkpointer = Checkpointer(directory, max_to_keep=1, read_only=True)
+    try:
+        return checkpointer.newest_differences(like, record_check(configs))
+    finally:
+        checkpointer.close()
+
+
+def announce_resume(step: int, num_steps: int, workdir: pathlib.Path) -> None:
+    """One line on stderr (process 0) when a run goes on from a checkpoint, progress bar or not."""
+    if step and jax.process_index() == 0:
+        print(f"disentax: resuming from step {step} of {num_steps} in {workdir}", file=sys.stderr)
+
+
 def prepare_workdir(
-    config: ml_collections.ConfigDict, workdir: pathlib.Path, force: bool = False
+    config: ml_collections.ConfigDict, workdir: pathlib.Path, force: bool, like
 ) -> None:
     """Creates `workdir` with `config.json`, or checks it holds a run of this config.
 
-    A run of another config (beyond `RESUMABLE_FIELDS` and `eval.*`) is refused; with
+    A run of another config (beyond `RESUMABLE_FIELDS` and `eval.*`) is refused before anything
+    is written: by its `config.json` or, with that file gone, by the config its newest checkpoint
+    stores (or that checkpoint's tree and shapes against `like`, this run's fresh state). With
     `force=True` it is moved to `workdir/archive/<n>/`, never deleted, and a fresh run starts.
     """
-    if workdir.exists() and not workdir.is_dir():
-        raise UserError(f"workdir {str(workdir)!r} is a file; name a directory")
     path = workdir / CONFIG_FILE
     diffs = []
     if path.exists():
@@ -57,17 +113,14 @@ def prepare_workdir(
             raise UserError(
                 f"{path} is not a readable config ({e}); use another --workdir"
             ) from None
-        diffs = [
-            n
-            for n in config_lib.differing_fields(previous, config, RESUMABLE_FIELDS)
-            if not n.startswith("eval.")
-        ]
-        if diffs and not force:
-            raise UserError(
-                f"{workdir} holds a run of a different config (differs in "
-                f"{', '.join(diffs[:5])}); pass --force to archive it and start anew, "
-                "or use another --workdir"
-            )
+        diffs = config_differences([previous], [config])
+    diffs = diffs or checkpoint_differences(workdir, like, [config])
+    if diffs and not force:
+        raise UserError(
+            f"{workdir} holds a run of a different config (differs in "
+            f"{', '.join(diffs[:5])}); pass --force to archive it and start anew, "
+            "or use another --workdir"
+        )
     if jax.process_index() != 0:  # one host writes; all hosts checked the same file
         return
     if diffs:
@@ -77,13 +130,14 @@ def prepare_workdir(
 
 
 def archive(workdir: pathlib.Path) -> pathlib.Path:
-    """Moves everything in `workdir` except earlier archives to `workdir/archive/<n>/`."""
+    """Moves everything in `workdir` except earlier archives and the lock to
+    `workdir/archive/<n>/`."""
     root = workdir / "archive"
     n = len(list(root.glob("*"))) if root.exists() else 0
     destination = root / str(n)
     destination.mkdir(parents=True)
     for item in workdir.iterdir():
-        if item.name != "archive":
+        if item.name not in ("archive", LOCK_FILE):
             shutil.move(item, destination / item.name)
     return destination
 
@@ -142,37 +196,46 @@ def train(
     The batch and RNG of step k depend only on (seed, k), so a run killed at any point and
     restarted ends bitwise equal to an uninterrupted one on CPU. `hooks` are called with the
     step number after each step (and after its checkpoint save, if any).
+
+    The run holds the workdir (`lock.workdir_lock`) from start to end: a second command on the
+    same workdir is refused at once. Each checkpoint stores the config, so a run of another
+    config is refused even when `config.json` is gone.
     """
     workdir = pathlib.Path(workdir)
-    run = build(config)
-    prepare_workdir(config, workdir, force)
-    checkpointer = Checkpointer(
-        workdir / CHECKPOINT_DIR,
-        max_to_keep=config.keep_checkpoints,
-        async_save=config.async_checkpoints,
-    )
-    state = checkpointer.restore_latest(fresh := run.init_state()) or fresh
-    writer = ScalarWriter(workdir)
-    try:
-        state, train_metrics = run_steps(
-            run, state, checkpointer, writer, hooks, progress, workdir=workdir
+    with workdir_lock(workdir, "a training"), contextlib.ExitStack() as closing:
+        run = build(config)
+        fresh = run.init_state()
+        prepare_workdir(config, workdir, force, fresh)
+        checkpointer = Checkpointer(
+            workdir / CHECKPOINT_DIR,
+            max_to_keep=config.keep_checkpoints,
+            async_save=config.async_checkpoints,
+            config=config_record([config]),
         )
-        checkpointer.wait()
-        results = evaluate(
-            run, state, workdir, train_metrics or previous_train_metrics(workdir), writer=writer
-        )
-        writer.write(results["step"], {k: v for k, v in results.items() if k.startswith("eval/")})
-        return results
-    except TrainingDiverged as e:
-        checkpointer.wait()
-        kept = max(checkpointer.steps(), default=None)
-        raise TrainingDiverged(
-            f"{e}; stopped, last good checkpoint: "
-            f"{'none' if kept is None else f'step {kept}'} in {workdir}"
-        ) from None
-    finally:
-        checkpointer.close()
-        writer.close()
+        closing.callback(checkpointer.close)
+        state = checkpointer.restore_latest(fresh, record_check([config])) or fresh
+        announce_resume(int(state.step), config.num_steps, workdir)
+        writer = ScalarWriter(workdir)
+        closing.callback(writer.close)
+        try:
+            state, train_metrics = run_steps(
+                run, state, checkpointer, writer, hooks, progress, workdir=workdir
+            )
+            checkpointer.wait()
+            results = evaluate(
+                run, state, workdir, train_metrics or previous_train_metrics(workdir), writer=writer
+            )
+            writer.write(
+                results["step"], {k: v for k, v in results.items() if k.startswith("eval/")}
+            )
+            return results
+        except TrainingDiverged as e:
+            checkpointer.wait()
+            kept = max(checkpointer.steps(), default=None)
+            raise TrainingDiverged(
+                f"{e}; stopped, last good checkpoint: "
+                f"{'none' if kept is None else f'step {kept}'} in {workdir}"
+            ) from None
 
 
 def run_steps(
@@ -246,22 +309,30 @@ def evaluate_workdir(workdir: str | pathlib.Path, metric_names=None) -> dict[str
     workdir = pathlib.Path(workdir)
     if metric_names is not None:
         metric_names = suite.parse_names(metric_names)
-    run, state = restore_run(workdir)
-    return evaluate(run, state, workdir, previous_train_metrics(workdir), metric_names)
+    with workdir_lock(workdir, "an evaluation", create=False):  # it writes metrics.json, figures
+        run, state = restore_run(workdir)
+        return evaluate(run, state, workdir, previous_train_metrics(workdir), metric_names)
 
 
 def restore_run(workdir: str | pathlib.Path) -> tuple[Run, TrainState]:
-    """The run in `workdir` (built from its saved config) and its latest checkpointed state."""
+    """The run in `workdir` (built from its saved config) and its latest checkpointed state.
+
+    It holds the workdir while restoring (restoring quarantines unreadable checkpoints), so it
+    is refused while a training runs there; a checkpoint stored with another config is refused.
+    """
     workdir = pathlib.Path(workdir)
-    path = workdir / CONFIG_FILE
-    if not path.exists():
-        raise UserError(f"{workdir} holds no run ({CONFIG_FILE} is missing); train one first")
-    run = build(config_lib.from_json(path.read_text()))
-    checkpointer = Checkpointer(workdir / CHECKPOINT_DIR, max_to_keep=run.config.keep_checkpoints)
-    try:
-        state = checkpointer.restore_latest(run.init_state())
-    finally:
-        checkpointer.close()
+    with workdir_lock(workdir, "a restore", create=False):
+        path = workdir / CONFIG_FILE
+        if not path.exists():
+            raise UserError(f"{workdir} holds no run ({CONFIG_FILE} is missing); train one first")
+        run = build(config_lib.from_json(path.read_text()))
+        checkpointer = Checkpointer(
+            workdir / CHECKPOINT_DIR, max_to_keep=run.config.keep_checkpoints
+        )
+        try:
+            state = checkpointer.restore_latest(run.init_state(), record_check([run.config]))
+        finally:
+            checkpointer.close()
     if state is None:
         raise UserError(f"{workdir / CHECKPOINT_DIR} holds no readable checkpoint")
     return run, state

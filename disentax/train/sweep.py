@@ -19,7 +19,16 @@ from disentax.metrics import suite
 from disentax.train import parallel
 from disentax.train.checkpoint import Checkpointer
 from disentax.train.evaluate import EVAL_SEED, codes, representation_kinds
-from disentax.train.loop import CHECKPOINT_DIR, CONFIG_FILE
+from disentax.train.lock import workdir_lock
+from disentax.train.loop import (
+    CHECKPOINT_DIR,
+    CONFIG_FILE,
+    announce_resume,
+    checkpoint_differences,
+    config_differences,
+    config_record,
+    record_check,
+)
 from disentax.train.population import Population, PopulationState, group, non_finite_members
 from disentax.train.writer import ScalarWriter
 from disentax.viz.sweep import plot_sweep
@@ -39,52 +48,59 @@ def train_population(
 
     Steps, logging and checkpoint intervals are member 0's. A member that goes NaN/Inf is frozen
     at its last finite state, reported in the log and in the `alive` column; the others go on.
+    The population holds `workdir` (`lock.workdir_lock`) from start to end and stores its
+    members' configs with each checkpoint, as a single run does.
     """
     workdir = pathlib.Path(workdir)
-    population = Population.create(configs, strategy)
-    prepare(population, workdir)
-    config = population.run.config
-    checkpointer = Checkpointer(
-        workdir / CHECKPOINT_DIR,
-        max_to_keep=config.keep_checkpoints,
-        async_save=config.async_checkpoints,
-    )
-    pop = checkpointer.restore_latest(fresh := population.init_state()) or fresh
-    writers = [ScalarWriter(workdir / "members" / str(m)) for m in range(population.size)]
-    start = int(pop.members.step[0])
-    last_metrics = {}
-    try:
-        for step in tqdm(
-            range(start, config.num_steps),
-            initial=start,
-            total=config.num_steps,
-            desc=f"population of {population.size}",
-            disable=not progress,
-        ):
-            alive = np.asarray(pop.alive)
-            pop, metrics = population.step_fn(pop, population.batch_fn(step))
-            done = step + 1
-            if done % config.log_every_steps == 0 or done == config.num_steps:
-                last_metrics = jax.device_get(metrics)
-                frozen = non_finite_members(alive, np.asarray(pop.alive))
-                if frozen:
-                    log.warning("members %s went non-finite at step %d; frozen", frozen, done)
-                for m, writer in enumerate(writers):
-                    writer.write(done, {f"train/{k}": v[m] for k, v in last_metrics.items()})
-            if done % config.checkpoint_every_steps == 0 or done == config.num_steps:
-                checkpointer.save(done, pop)
-        checkpointer.wait()
-    finally:
-        checkpointer.close()
-        for writer in writers:
-            writer.close()
-    rows = population.describe()
-    scores = evaluate_population(population, pop)
-    for m, row in enumerate(rows):
-        row["alive"] = bool(pop.alive[m])
-        row.update({f"train/{k}": float(v[m]) for k, v in last_metrics.items()})
-        row.update(scores[m])
-    write_results(workdir, rows)
+    with workdir_lock(workdir, "a sweep"):
+        population = Population.create(configs, strategy)
+        fresh = population.init_state()
+        prepare(population, workdir, fresh)
+        config = population.run.config
+        checkpointer = Checkpointer(
+            workdir / CHECKPOINT_DIR,
+            max_to_keep=config.keep_checkpoints,
+            async_save=config.async_checkpoints,
+            config=config_record(population.configs),
+        )
+        writers = []
+        last_metrics = {}
+        try:
+            pop = checkpointer.restore_latest(fresh, record_check(population.configs)) or fresh
+            start = int(pop.members.step[0])
+            announce_resume(start, config.num_steps, workdir)
+            writers = [ScalarWriter(workdir / "members" / str(m)) for m in range(population.size)]
+            for step in tqdm(
+                range(start, config.num_steps),
+                initial=start,
+                total=config.num_steps,
+                desc=f"population of {population.size}",
+                disable=not progress,
+            ):
+                alive = np.asarray(pop.alive)
+                pop, metrics = population.step_fn(pop, population.batch_fn(step))
+                done = step + 1
+                if done % config.log_every_steps == 0 or done == config.num_steps:
+                    last_metrics = jax.device_get(metrics)
+                    frozen = non_finite_members(alive, np.asarray(pop.alive))
+                    if frozen:
+                        log.warning("members %s went non-finite at step %d; frozen", frozen, done)
+                    for m, writer in enumerate(writers):
+                        writer.write(done, {f"train/{k}": v[m] for k, v in last_metrics.items()})
+                if done % config.checkpoint_every_steps == 0 or done == config.num_steps:
+                    checkpointer.save(done, pop)
+            checkpointer.wait()
+        finally:
+            checkpointer.close()
+            for writer in writers:
+                writer.close()
+        rows = population.describe()
+        scores = evaluate_population(population, pop)
+        for m, row in enumerate(rows):
+            row["alive"] = bool(pop.alive[m])
+            row.update({f"train/{k}": float(v[m]) for k, v in last_metrics.items()})
+            row.update(scores[m])
+        write_results(workdir, rows)
     return rows
 
 
@@ -98,36 +114,42 @@ def run_sweep(
     workdir = pathlib.Path(workdir)
     groups = group(configs)
     rows = [None] * len(configs)
-    for g, members in enumerate(groups):
-        sub = workdir if len(groups) == 1 else workdir / f"group_{g}"
-        group_rows = train_population(
-            [configs[i] for i in members], sub, strategy=strategy, progress=progress
-        )
-        for i, row in zip(members, group_rows, strict=True):
-            rows[i] = {"member": i, "group": g, **{k: v for k, v in row.items() if k != "member"}}
-    if len(groups) > 1:
-        write_results(workdir, rows)
-    plot_sweep(rows, workdir)
+    with workdir_lock(workdir, "a sweep"):
+        for g, members in enumerate(groups):
+            sub = workdir if len(groups) == 1 else workdir / f"group_{g}"
+            group_rows = train_population(
+                [configs[i] for i in members], sub, strategy=strategy, progress=progress
+            )
+            for i, row in zip(members, group_rows, strict=True):
+                rest = {k: v for k, v in row.items() if k != "member"}
+                rows[i] = {"member": i, "group": g, **rest}
+        if len(groups) > 1:
+            write_results(workdir, rows)
+        plot_sweep(rows, workdir)
     return rows
 
 
-def prepare(population: Population, workdir: pathlib.Path) -> None:
-    """Creates `workdir` with `population.json`, or checks it holds this population."""
+def prepare(population: Population, workdir: pathlib.Path, like: PopulationState) -> None:
+    """Creates `workdir` with `population.json`, or checks it holds this population, as
+    `loop.prepare_workdir` checks a single run: by `population.json` or, with that file gone, by
+    the configs its newest checkpoint stores (or its tree and shapes against `like`, the fresh
+    state). Another population is refused before anything is written."""
     path = workdir / MEMBERS_FILE
-    text = population.to_json()
+    now = population.configs
+    diffs = []
     if path.exists():
         before = [config_lib.from_json(json.dumps(c)) for c in json.loads(path.read_text())]
-        now = population.configs
-        same = len(before) == len(now) and all(
-            not config_lib.differing_fields(a, b, ("num_steps",))
-            for a, b in zip(before, now, strict=True)
+        diffs = config_differences(before, now)
+    diffs = diffs or checkpoint_differences(workdir, like, now)
+    if diffs:
+        raise UserError(
+            f"{workdir} holds another population (differs in {', '.join(diffs[:5])}); "
+            "use another --workdir"
         )
-        if not same:
-            raise UserError(
-                f"{workdir} holds another population ({len(before)} members); use another --workdir"
-            )
+    if jax.process_index() != 0:  # one host writes; all hosts checked the same files
+        return
     workdir.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\n")
+    path.write_text(population.to_json() + "\n")
 
 
 def evaluate_population(
@@ -233,11 +255,12 @@ def restore_population(workdir: str | pathlib.Path) -> tuple[Population, Populat
         raise UserError(f"{workdir} holds no population ({MEMBERS_FILE} is missing)")
     configs = [config_lib.from_json(json.dumps(c)) for c in json.loads(path.read_text())]
     population = Population.create(configs, "loop")
-    checkpointer = Checkpointer(workdir / CHECKPOINT_DIR, max_to_keep=1)
-    try:
-        pop = checkpointer.restore_latest(population.init_state())
-    finally:
-        checkpointer.close()
+    with workdir_lock(workdir, "a restore", create=False):
+        checkpointer = Checkpointer(workdir / CHECKPOINT_DIR, max_to_keep=1)
+        try:
+            pop = checkpointer.restore_latest(population.init_state(), record_check(configs))
+        finally:
+            checkpointer.close()
     if pop is None:
         raise UserError(f"{workdir / CHECKPOINT_DIR} holds no readable checkpoint")
     return population, pop
@@ -252,11 +275,16 @@ def export_member(workdir: str | pathlib.Path, member: int, destination: str | p
     if not 0 <= member < len(configs):
         raise UserError(f"member must be in 0..{len(configs) - 1}, got {member}")
     state = population.member(pop, member)
-    destination.mkdir(parents=True, exist_ok=True)
-    (destination / CONFIG_FILE).write_text(config_lib.to_json(configs[member]) + "\n")
-    out = Checkpointer(destination / CHECKPOINT_DIR, max_to_keep=1, async_save=False)
-    try:
-        out.save(int(state.step), state)
-    finally:
-        out.close()
+    with workdir_lock(destination, "an export"):
+        (destination / CONFIG_FILE).write_text(config_lib.to_json(configs[member]) + "\n")
+        out = Checkpointer(
+            destination / CHECKPOINT_DIR,
+            max_to_keep=1,
+            async_save=False,
+            config=config_record([configs[member]]),
+        )
+        try:
+            out.save(int(state.step), state)
+        finally:
+            out.close()
     return destination

@@ -1,6 +1,8 @@
 """A run SIGKILLed at any step, even during an async checkpoint write, resumes bitwise exactly."""
 
+import logging
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -48,7 +50,7 @@ def uninterrupted(finished_run):
 # tiny: 12 steps, checkpoint every 4 (async). 4 and 8 are killed right after save() returns,
 # while the write is in flight; 3 and 10 between checkpoints.
 @pytest.mark.parametrize("kill_step", [3, 4, 10])
-def test_sigkill_then_resume_is_bitwise_exact(kill_step, uninterrupted, tmp_path):
+def test_sigkill_then_resume_is_bitwise_exact(kill_step, uninterrupted, tmp_path, caplog, capfd):
     workdir = tmp_path / "run"
     proc = subprocess.run(
         [sys.executable, "-c", KILLED_RUN, str(workdir), str(kill_step)],
@@ -60,7 +62,15 @@ def test_sigkill_then_resume_is_bitwise_exact(kill_step, uninterrupted, tmp_path
     assert not (workdir / "metrics.json").exists()
     if kill_step == 4:  # the kill landed while the async write of checkpoint 4 was in flight
         assert (workdir / CHECKPOINT_DIR / "4.orbax-checkpoint-tmp").exists()
-    train(tiny_config(), workdir, progress=False)
+    capfd.readouterr()
+    with caplog.at_level(logging.WARNING):
+        train(tiny_config(), workdir, progress=False)
+    assert "took over the lock of a training" in caplog.text  # the killed run's, stale
+    said = re.search(rf"resuming from step (\d+) of 12 in {workdir}\n", capfd.readouterr().err)
+    if kill_step == 10:  # from checkpoint 8, or 4 if 8's write had not finished
+        assert said and said[1] in ("4", "8")
+    else:  # no finished checkpoint: a fresh start says nothing
+        assert said is None
     resumed = final_state(workdir)
     assert int(resumed.step) == 12
     for got, want in zip(jax.tree.leaves(resumed), jax.tree.leaves(uninterrupted), strict=True):
