@@ -1,5 +1,5 @@
-"""The figures of a model at an evaluation (traversals, reconstructions, prior samples, NMI
-heatmap) from its Linen module and params, and their writing to a directory and TensorBoard."""
+"""The figures of a model at an evaluation (traversals, reconstructions, prior samples) from its
+Linen module and params, and their writing to a directory and TensorBoard."""
 
 import functools
 import pathlib
@@ -9,9 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from disentax import metrics
 from disentax.errors import UserError
-from disentax.viz import heatmaps, traversals
+from disentax.viz import traversals
 from disentax.viz.images import image_grid, reconstruction_grid, save_gif, save_png
 
 AROUND = ("prior", "posterior")
@@ -142,11 +141,6 @@ def model_figures(
         figures["samples"] = image_grid(samples.reshape(2, 8, *samples.shape[1:]))
     figures["latents"] = stats
     return figures
-
-
-def nmi_figure(codes_NxL, factors_NxK, factor_names=None) -> np.ndarray:
-    """The factor × latent heatmap of InfoMEC's NMI (`metrics.infomec(codes, factors)["nmi"]`)."""
-    return heatmaps.nmi_heatmap(metrics.infomec(codes_NxL, factors_NxK)["nmi"], factor_names)
 
 
 def images_of(figures: dict) -> dict[str, np.ndarray]:
