@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 import jax
 import orbax.checkpoint as ocp
 
+from disentax import interrupts
 from disentax.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,8 @@ class Checkpointer:
         items = {STATE_ITEM: ocp.args.StandardSave(state)}
         if self.config is not None:
             items[CONFIG_ITEM] = ocp.args.JsonSave(self.config)
-        self._manager.save(step, args=ocp.args.Composite(**items), force=True)
+        with interrupts.deferred():  # a stop lands after the write is started, not inside it
+            self._manager.save(step, args=ocp.args.Composite(**items), force=True)
 
     def differences(self, step: int, target, check: ConfigCheck | None = None) -> list[str]:
         """What checkpoint `step` differs in from a run with state like `target` (arrays or
@@ -146,11 +148,13 @@ class Checkpointer:
         return destination
 
     def wait(self) -> None:
-        self._manager.wait_until_finished()
+        with interrupts.deferred():
+            self._manager.wait_until_finished()
 
     def close(self) -> None:
-        self._manager.wait_until_finished()
-        self._manager.close()
+        with interrupts.deferred():
+            self._manager.wait_until_finished()
+            self._manager.close()
 
 
 def tree_differences(saved, target) -> list[str]:
