@@ -157,11 +157,17 @@ class Checkpointer:
             self._manager.close()
 
 
+def key_names(path) -> tuple[str, ...]:
+    """A leaf's key path as the names Orbax stores it under: attribute and namedtuple field
+    names, dict keys, sequence indices as strings."""
+    return tuple(str(getattr(k, "name", getattr(k, "key", getattr(k, "idx", k)))) for k in path)
+
+
 def tree_differences(saved, target) -> list[str]:
     """How a saved state's tree metadata (`ArrayMetadata` leaves) differs from `target`'s
     layout: paths missing on either side, arrays of another shape or dtype (the first few)."""
-    have = ocp.tree.to_flat_dict(saved)
-    want = ocp.tree.to_flat_dict(ocp.tree.serialize_tree(target))
+    have = {tuple(map(str, k)): v for k, v in ocp.tree.to_flat_dict(saved).items()}
+    want = {key_names(path): leaf for path, leaf in jax.tree_util.tree_flatten_with_path(target)[0]}
     missing = [".".join(k) for k in want if k not in have]
     extra = [".".join(k) for k in have if k not in want]
     if missing or extra:

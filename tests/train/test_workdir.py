@@ -268,3 +268,30 @@ def test_a_population_is_refused_by_its_checkpoints_and_says_it_resumes(tmp_path
     save_unrecorded(unrecorded / CHECKPOINT_DIR, population.init_state())
     with pytest.raises(UserError, match=r"another population \(differs in the saved state's"):
         train_population(members(1.0, 4.0, 8.0), unrecorded, progress=False)
+
+
+def test_a_state_with_empty_optimizer_subtrees_is_recognised_as_its_own(tmp_path):
+    """The QLAE optimizer (masked clipping, then AdamW) leaves a leafless optimizer state
+    (`MaskedState(EmptyState())`) first in its tree: the saved state must still match its own
+    layout and restore, not be quarantined as unreadable."""
+
+    def config(**overrides):
+        c = tiny_config(**{"optimizer.weight_decay": 0.1, **overrides})
+        c.optimizer.clip = 1.0
+        return c
+
+    state = build(config()).init_state()
+    checkpointer = Checkpointer(tmp_path / CHECKPOINT_DIR, max_to_keep=1, async_save=False)
+    try:
+        checkpointer.save(0, state)
+        assert checkpointer.differences(0, state) == []
+        assert checkpointer.restore_latest(state) is not None
+    finally:
+        checkpointer.close()
+    assert not (tmp_path / "corrupted_checkpoints").exists()
+    other = build(config(num_latents=3)).init_state()
+    checkpointer = Checkpointer(tmp_path / CHECKPOINT_DIR, max_to_keep=1, read_only=True)
+    try:
+        assert "array shapes" in checkpointer.differences(0, other)[0]
+    finally:
+        checkpointer.close()
