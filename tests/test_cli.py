@@ -109,11 +109,15 @@ def test_train_then_refuse_other_config_then_evaluate(run_copy, capsys):
         (["--sweep", "beta"], "sweep term 'beta' is not of the form FIELD=VALUES"),
         (["--sweep", "seed=0:2 seed=3:5"], "sweep names 'seed' twice"),
         ([], "defines no get_sweep(arg); pass --sweep"),
+        (["--sweep", "model=tiny_conv_vae,nosuch"], "unknown model 'nosuch'; known: "),
+        (["--sweep", "seed=0:2 eval.num_bins=20,0"], "'eval.num_bins' must be positive"),
     ],
 )
 def test_bad_sweeps(args, message, capsys, tmp_path):
+    """Refused before any member trains, also when the bad member is in a later group."""
     assert main(["sweep", "--config", "beta_vae:tiny", "--workdir", str(tmp_path), *args]) == 2
     assert message in error_line(capsys)
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(

@@ -110,9 +110,13 @@ def run_sweep(
     """Trains and evaluates any list of member configs: grouped into as few populations as
     their structures allow (`population.group`), one per `workdir/group_<g>` (the workdir itself
     when there is one group); the rows of all members, in the order given, also go to the
-    top-level `results.json` / `results.csv`, and `plots/` (`viz.sweep.plot_sweep`)."""
+    top-level `results.json` / `results.csv`, and `plots/` (`viz.sweep.plot_sweep`). Every
+    group's population is built (checked, not compiled) before the first trains, so a bad member
+    of a later group is refused before any training."""
     workdir = pathlib.Path(workdir)
     groups = group(configs)
+    for members in groups:
+        Population.create([configs[i] for i in members], strategy)
     rows = [None] * len(configs)
     with workdir_lock(workdir, "a sweep"):
         for g, members in enumerate(groups):
