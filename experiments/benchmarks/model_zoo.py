@@ -8,7 +8,6 @@ Prints a table and, as its last line, one JSON object (also written to --out).
 """
 
 import argparse
-import pathlib
 import time
 
 import jax
@@ -17,10 +16,9 @@ from common import add_out_argument, write_result
 from disentax import config as config_lib
 from disentax.train import build
 
-EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1]
-DLIB = EXPERIMENTS / "dlib_unsupervised" / "config.py"
-WEAK = EXPERIMENTS / "dlib_weakly_supervised" / "config.py"
-QLAE = EXPERIMENTS / "qlae" / "config.py"
+DLIB = "experiments.dlib_unsupervised.config"  # configs named as modules
+WEAK = "experiments.dlib_weakly_supervised.config"
+QLAE = "experiments.p02_qlae.config"
 CONFIGS = {
     "beta_vae": f"{DLIB}:model=beta_vae",
     "annealed_vae": f"{DLIB}:model=annealed_vae",

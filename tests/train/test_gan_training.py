@@ -19,7 +19,7 @@ from disentax.train.checkpoint import Checkpointer
 from disentax.train.loop import CHECKPOINT_DIR
 from disentax.train.population import Population
 
-CONFIG = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "qlae" / "config.py"
+CONFIG = "experiments.p02_qlae.config"  # named as a module
 
 
 def gan_config(model: str, *extra: str):
