@@ -12,7 +12,7 @@ from disentax.data.commands import add_data_commands, run_data_command
 from disentax.errors import UserError
 
 EPILOG = """examples:
-  disentax train                                   # a short beta-VAE on dsprites_procedural, 3-4 min
+  disentax train                                   # short beta-VAE on dsprites_procedural, 3-4 min
   disentax train --config beta_vae:tiny --workdir /tmp/tiny
   disentax train --config experiments/x/config.py:small --config.objective.beta=8 \\
                  --config.num_steps=1000
