@@ -193,9 +193,11 @@ def infomec(
         raise UserError(f"mode must be 'jax' or 'reference', got {mode!r}")
     if not isinstance(newton_steps, int) or newton_steps < 1:
         raise UserError(f"newton_steps must be a positive Python int, got {newton_steps!r}")
-    num_classes = _static_counts("num_classes", num_classes, factors, factors.shape[1])
+    num_classes = inputs.class_counts("infomec", factors, num_classes)
     if discrete_latents:
-        num_latent_values = max(_static_counts("num_latent_values", num_latent_values, codes))
+        num_latent_values = max(
+            inputs.class_counts("infomec", codes, num_latent_values, "num_latent_values")
+        )
     scores = _infomc(codes, factors, discrete_latents, n_neighbors, active_fraction)
     if mode == "reference":
         infoe = _infoe_reference(np.asarray(codes), np.asarray(factors), discrete_latents)
@@ -204,28 +206,6 @@ def infomec(
             codes, factors, discrete_latents, num_classes, num_latent_values, newton_steps
         )
     return {**scores, "infoe": infoe}
-
-
-def _static_counts(name, counts, x, width=None):
-    """Distinct values per column of concrete `x` when `counts` is None, as a tuple of ints."""
-    if counts is None:
-        if isinstance(x, jax.core.Tracer):
-            raise UserError(
-                f"{name} must be given (static) when infomec runs under jit or vmap: the number "
-                f"of distinct values per column"
-            )
-        values = np.asarray(x)
-        return tuple(len(np.unique(column)) for column in values.T)
-    if isinstance(counts, int):
-        counts = (counts,) * (width or 1)
-    counts = tuple(counts)
-    if (width is not None and len(counts) != width) or not all(
-        isinstance(c, int) and c >= 1 for c in counts
-    ):
-        raise UserError(
-            f"{name} must be positive Python ints, one per column ({width}), got {counts!r}"
-        )
-    return counts
 
 
 def _normalised_ratio(nmi, mask, size):

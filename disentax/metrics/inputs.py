@@ -225,23 +225,22 @@ def interventional_inputs(metric: str, dataset, representation_fn, rng) -> None:
         )
 
 
-def class_counts(metric, factors, num_classes):
-    """Distinct training labels per factor as static ints: from the values of `factors` `[N, K]`
-    outside jit, else from `num_classes` (an int or one int per factor)."""
-    k = factors.shape[1]
-    if num_classes is None:
-        if isinstance(factors, jax.core.Tracer):
+def class_counts(metric, x, counts, name="num_classes"):
+    """Distinct values per column of `x` `[N, K]` (factors, or discrete codes) as static ints:
+    from the values of `x` outside jit, else from `counts` (an int or one int per column), the
+    argument `name` of `metric`."""
+    k = x.shape[1]
+    if counts is None:
+        if isinstance(x, jax.core.Tracer):
             raise UserError(
-                f"{metric} under jit/vmap with traced factors needs num_classes= (the number of "
-                f"distinct values of each factor, static); or pass the factors unbatched"
+                f"{metric} under jit/vmap with traced inputs needs {name}= (the number of "
+                f"distinct values of each column, static); or pass the inputs unbatched"
             )
-        values = np.asarray(factors)
+        values = np.asarray(x)
         return tuple(len(np.unique(values[:, j])) for j in range(k))
-    counts = (num_classes,) * k if isinstance(num_classes, int) else tuple(num_classes)
+    counts = (counts,) * k if isinstance(counts, int) else tuple(counts)
     if len(counts) != k or not all(isinstance(c, int) and c >= 1 for c in counts):
-        raise UserError(
-            f"num_classes must be a positive int or {k} positive ints, got {num_classes!r}"
-        )
+        raise UserError(f"{name} must be a positive int or {k} positive ints, got {counts!r}")
     return counts
 
 
