@@ -1,9 +1,10 @@
-"""Turns a config into the run's parts: dataset, model, bound loss, optimizer, mesh, keys, state."""
+"""The ground-truth VAE task (`Run`, the default task) and `build`: a config's task."""
 
 import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
+from typing import ClassVar
 
 import flax
 import flax.linen as nn
@@ -11,7 +12,6 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import optax
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from disentax import config as config_lib
 from disentax import data
@@ -20,17 +20,14 @@ from disentax.metrics import suite
 from disentax.models import DISCRIMINATORS, MODELS, WithDiscriminator
 from disentax.objectives import OBJECTIVES, PAIR_OBJECTIVES, MultiPlayer
 from disentax.registry import call_registered
+from disentax.train import evaluate as evaluation
 from disentax.train import parallel
+from disentax.train.evaluate import parse_representations
 from disentax.train.optimizer import make_optimizer
-from disentax.train.state import TrainState
-from disentax.train.step import multi_player_step, train_step
+from disentax.train.task import RunKeys, Task, task_module, validate_core
 
 POSITIVE_FIELDS = (
-    "batch_size",
     "num_latents",
-    "log_every_steps",
-    "checkpoint_every_steps",
-    "keep_checkpoints",
     "eval.num_samples",
     "eval.num_test_samples",
     "eval.batch_size",
@@ -42,73 +39,48 @@ POSITIVE_FIELDS = (
 
 OPTIMIZER_FIELDS = ("learning_rate", "b1", "b2", "eps", "weight_decay", "decay_pattern")
 SAMPLING_MODES = ("iid", "epochs")  # i.i.d. factors (disentanglement_lib) or shuffled epochs
-REPRESENTATIONS = ("mean", "sampled")  # the codes evaluation scores (see `evaluate.codes`)
+
+__all__ = ["Run", "RunKeys", "build"]
 
 
-@dataclasses.dataclass(frozen=True)
-class RunKeys:
-    """Independent streams derived from the seed: init, train (per step), data (per step), eval."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Run(Task):
+    """The ground-truth VAE task: a `MODELS` model on `dataset`'s images, an `OBJECTIVES` loss,
+    evaluated by the disentanglement metrics of `config.eval` and drawn (traversals,
+    reconstructions, heatmaps); batches rendered on the device or read from a stored dataset."""
 
-    init: jax.Array
-    train: jax.Array
-    data: jax.Array
-    eval: jax.Array
-
-    @classmethod
-    def from_seed(cls, seed: int) -> "RunKeys":
-        root = jax.random.PRNGKey(seed)
-        return cls(*(jax.random.fold_in(root, i) for i in range(4)))
-
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-    config: ml_collections.ConfigDict
     dataset: data.GroundTruthDataset
-    model: nn.Module
-    loss_fn: Callable
-    tx: optax.GradientTransformation | dict  # {player: transformation} for a MultiPlayer
-    mesh: Mesh
-    keys: RunKeys
-    objective: MultiPlayer | None = None  # set when the objective has several players
 
-    def init_state(self) -> TrainState:
-        """Fresh state, replicated over the mesh."""
-        x = jnp.zeros((1, *self.dataset.observation_shape), jnp.float32)
+    unit: ClassVar[str] = "images"
 
-        def init():
-            params = self.model.init({"params": self.keys.init}, x)["params"]
-            return TrainState.create(params, self.tx, self.keys.train)
+    def example_input(self) -> jax.Array:
+        return jnp.zeros((1, *self.dataset.observation_shape), jnp.float32)
 
-        return jax.jit(init, out_shardings=parallel.replicated(self.mesh))()
+    def batch(self, key: jax.Array, step) -> dict:
+        """The procedural i.i.d. batch of `step` (`data.procedural_step_batch`), n =
+        `batches_per_step` stacked; other data is read by `batch_fn` (`pure_batches` False)."""
+        return data.procedural_step_batch(
+            self.dataset, key, step, self.config.batch_size, self.batches_per_step
+        )
 
-    @functools.cached_property
-    def step_fn(self) -> Callable:
-        """`train_step` (`multi_player_step` for a `MultiPlayer` objective) jitted on the mesh:
-        state replicated and donated, batch split on `data`."""
-        replicated = parallel.replicated(self.mesh)
-        if self.objective is None:
-            step = functools.partial(train_step, loss_fn=self.loss_fn)
-        else:
-            step = functools.partial(
-                multi_player_step, loss_fn=self.loss_fn, objective=self.objective
-            )
-        batches = parallel.batch_sharded(self.mesh)
-        if self.objective is not None and self.objective.batches_per_step > 1:
-            batches = stacked_sharding(self.mesh)
-        return jax.jit(
-            step,
-            in_shardings=(replicated, batches),
-            out_shardings=replicated,
-            donate_argnums=0,
+    @property
+    def pure_batches(self) -> bool:
+        return (
+            data.is_procedural(self.dataset)
+            and self.config.data_sampling == "iid"
+            and self.config.get("data_pairs_k") is None
         )
 
     @property
     def images_per_step(self) -> int:
         """Images one step consumes: batch_size × the objective's `batches_per_step` × 2 for
         weakly-supervised pairs (`perf/images_per_s` = steps/s × this)."""
-        batches = 1 if self.objective is None else self.objective.batches_per_step
         pairs = 1 if self.config.get("data_pairs_k") is None else 2
-        return self.config.batch_size * batches * pairs
+        return self.config.batch_size * self.batches_per_step * pairs
+
+    @property
+    def examples_per_step(self) -> int:
+        return self.images_per_step
 
     @functools.cached_property
     def batch_fn(self) -> Callable[[int], dict]:
@@ -145,8 +117,8 @@ class Run:
                 self.config.get("data_pairs_dynamics", "exact"),
                 sharding,
             )
-        if self.objective is not None and self.objective.batches_per_step > 1:
-            return stacked_batches(self, self.objective.batches_per_step)
+        if self.batches_per_step > 1:
+            return stacked_batches(self, self.batches_per_step)
         if data.is_procedural(self.dataset) and self.config.data_sampling == "iid":
             return data.procedural_batches(
                 self.dataset, self.config.batch_size, self.keys.data, sharding
@@ -159,10 +131,35 @@ class Run:
             sharding=sharding,
         )
 
+    def check_metric_names(self, names):
+        return None if names is None else suite.parse_names(names)
 
-def stacked_sharding(mesh: Mesh) -> NamedSharding:
-    """`[n, B, ...]` batches: the batch axis (the second) split over `data`."""
-    return NamedSharding(mesh, PartitionSpec(None, "data"))
+    def held_out_losses(self, params, key: jax.Array, num_batches: int = 4) -> dict[str, float]:
+        return evaluation.held_out_losses(self, params, key, num_batches)
+
+    def scores(self, params, key: jax.Array) -> dict[str, float]:
+        return evaluation.metric_scores(self, params, key)
+
+    def evaluate(self, state, workdir, train_metrics=None, metric_names=None, writer=None):
+        return evaluation.evaluate(self, state, workdir, train_metrics, metric_names, writer)
+
+    def periodic_eval(self, state, step: int, workdir, writer) -> None:
+        """`eval.metrics` and, with a `workdir`, the pictures, on `fold_in(keys.eval, step)`."""
+        key = jax.random.fold_in(self.keys.eval, step)
+        scores, outputs = evaluation.metric_results(self, state.params, key)
+        writer.write(step, scores)
+        if workdir is not None and jax.process_index() == 0:
+            evaluation.pictures(self, state.params, key, workdir, outputs, writer, step)
+
+    def evaluate_members(self, population, pop, names=None, key=None) -> list[dict]:
+        return evaluation.evaluate_population(self, population, pop, names, key)
+
+    def check_member(self, config: ml_collections.ConfigDict) -> None:
+        validate(config)
+        if self.objective is None:
+            make_optimizer(config)
+        else:
+            player_optimizers(config, self.objective)
 
 
 def stacked_batches(run: Run, n: int) -> Callable[[int], dict]:
@@ -171,14 +168,9 @@ def stacked_batches(run: Run, n: int) -> Callable[[int], dict]:
     Procedural i.i.d. data: batch i of step k is rendered from `fold_in(fold_in(data key, k), i)`
     in one jit; stored data (or epochs): batch i of step k is the stored pipeline's batch
     n·k + i, so epochs are read in order."""
-    config, sharding = run.config, stacked_sharding(run.mesh)
+    config, sharding = run.config, parallel.stacked_sharded(run.mesh)
     if data.is_procedural(run.dataset) and config.data_sampling == "iid":
-        return jax.jit(
-            lambda step: data.procedural_step_batch(
-                run.dataset, run.keys.data, step, config.batch_size, n
-            ),
-            out_shardings=sharding,
-        )
+        return jax.jit(lambda step: run.batch(run.keys.data, step), out_shardings=sharding)
     single = data.stored_batches(
         run.dataset,
         config.batch_size,
@@ -199,10 +191,18 @@ def dataset_options(config: ml_collections.ConfigDict) -> dict:
     return {} if options is None else options.to_dict()
 
 
-def build(config: ml_collections.ConfigDict) -> Run:
-    """The run's parts from `config`, after importing the modules that register its components
-    (`config.components`)."""
+def build(config: ml_collections.ConfigDict) -> Task:
+    """The task of `config`, after importing the modules that register its components
+    (`config.components`): `config.task`'s `build(config)` (`task.task_module`), or without that
+    field the ground-truth VAE task (`build_vae`)."""
     config_lib.import_components(config)
+    if config.get("task") is not None:
+        return task_module(config).build(config)
+    return build_vae(config)
+
+
+def build_vae(config: ml_collections.ConfigDict) -> Run:
+    """The VAE task's parts from `config`: dataset, model, bound loss, optimizer, mesh, keys."""
     validate(config)
     dataset = data.get(config.dataset, **dataset_options(config))
     height, width, channels = dataset.observation_shape
@@ -221,7 +221,7 @@ def build(config: ml_collections.ConfigDict) -> Run:
         config=config,
         dataset=dataset,
         model=model,
-        loss_fn=loss_fn,
+        objective_fn=objective,
         tx=make_optimizer(config) if players is None else player_optimizers(config, players),
         mesh=mesh,
         keys=RunKeys.from_seed(config.seed),
@@ -311,19 +311,10 @@ def bind_objective(objective: ml_collections.ConfigDict, model: nn.Module) -> Ca
     return functools.partial(fn, model=model, **hparams)
 
 
-def parse_representations(text: str) -> tuple[str, ...]:
-    """ "mean,sampled" -> ("mean", "sampled"): `eval.representations`, checked."""
-    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
-    if not kinds or any(k not in REPRESENTATIONS for k in kinds):
-        raise UserError(
-            f"config field 'eval.representations' takes a comma-separated subset of "
-            f"{', '.join(REPRESENTATIONS)}, got {text!r}"
-        )
-    return kinds
-
-
 def validate(config: ml_collections.ConfigDict) -> None:
-    """Range checks the type system of ConfigDict cannot express, all before any step runs."""
+    """Range checks the type system of ConfigDict cannot express, all before any step runs: the
+    core's (`task.validate_core`) and the VAE task's."""
+    validate_core(config)
     for name in POSITIVE_FIELDS:
         value = functools.reduce(lambda c, k: c[k], name.split("."), config)
         if value <= 0:
@@ -333,24 +324,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"config field 'data_sampling' must be one of {', '.join(SAMPLING_MODES)}, "
             f"got {config.data_sampling!r}"
         )
-    if config.eval.every_steps < 0:
-        raise UserError(
-            f"config field 'eval.every_steps' must be >= 0 (0: at the end only), "
-            f"got {config.eval.every_steps}"
-        )
     suite.parse_names(config.eval.metrics)
     parse_representations(config.eval.representations)
     if config.eval.traversal_range <= 0:
         raise UserError(
             "config field 'eval.traversal_range' must be positive (prior σ), "
             f"got {config.eval.traversal_range}"
-        )
-    if not 0 <= config.seed < 2**32:
-        raise UserError(f"config field 'seed' must be in [0, 2**32), got {config.seed}")
-    if config.num_steps < 0:
-        raise UserError(f"config field 'num_steps' must be >= 0, got {config.num_steps}")
-    if config.optimizer.learning_rate <= 0:
-        raise UserError(
-            "config field 'optimizer.learning_rate' must be positive, "
-            f"got {config.optimizer.learning_rate}"
         )

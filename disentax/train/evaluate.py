@@ -2,22 +2,39 @@
 representations (as disentanglement_lib scores both), and pictures."""
 
 import functools
-import json
 import pathlib
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from disentax import data, viz
+from disentax.errors import UserError
 from disentax.metrics import suite
 from disentax.metrics.reconstruction import psnr
 from disentax.models.latents import gaussian_sample
-from disentax.train.build import Run, parse_representations
+from disentax.train import parallel
 from disentax.train.state import TrainState
+from disentax.train.task import EVAL_SEED, write_metrics
+
+if TYPE_CHECKING:
+    from disentax.train.build import Run
 
 FIGURES_DIR = "figures"
 DCI_METRICS = ("dci", "dci_random_forest")  # suite metrics whose importance matrix is drawn
+REPRESENTATIONS = ("mean", "sampled")  # the codes evaluation scores (see `codes`)
+
+
+def parse_representations(text: str) -> tuple[str, ...]:
+    """ "mean,sampled" -> ("mean", "sampled"): `eval.representations`, checked."""
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    if not kinds or any(k not in REPRESENTATIONS for k in kinds):
+        raise UserError(
+            f"config field 'eval.representations' takes a comma-separated subset of "
+            f"{', '.join(REPRESENTATIONS)}, got {text!r}"
+        )
+    return kinds
 
 
 @functools.partial(jax.jit, static_argnames=("model", "kind"))
@@ -34,7 +51,7 @@ def codes(params, images, key, *, model, kind: str):
     return gaussian_sample(aux["mu"], aux["logvar"], eps)
 
 
-def representation_kinds(run: Run, params) -> tuple[str, ...]:
+def representation_kinds(run: "Run", params) -> tuple[str, ...]:
     """The kinds named in `eval.representations` that the model has ("sampled" needs a
     Gaussian encoder: an aux `logvar`)."""
     kinds = parse_representations(run.config.eval.representations)
@@ -43,7 +60,7 @@ def representation_kinds(run: Run, params) -> tuple[str, ...]:
     return tuple(k for k in kinds if k == "mean" or "logvar" in aux)
 
 
-def representation(run: Run, params, key: jax.Array, num_samples: int, kinds=("mean",)):
+def representation(run: "Run", params, key: jax.Array, num_samples: int, kinds=("mean",)):
     """`num_samples` i.i.d. images encoded: ({kind: codes `[N, L]`}, factors `[N, K]`)."""
     batch_size = run.config.eval.batch_size
     codes_by_kind = {k: [] for k in kinds}
@@ -60,7 +77,7 @@ def representation(run: Run, params, key: jax.Array, num_samples: int, kinds=("m
     )
 
 
-def metric_scores(run: Run, params, key: jax.Array, names=None) -> dict[str, float]:
+def metric_scores(run: "Run", params, key: jax.Array, names=None) -> dict[str, float]:
     """`eval/<metric>` (mean representation) and `eval/sampled/<metric>` for the metrics `names`
     (default `eval.metrics`): sample metrics on `eval.num_samples` images, split metrics also on
     `eval.num_test_samples` held-out ones, interventional ones through the representation at
@@ -68,7 +85,7 @@ def metric_scores(run: Run, params, key: jax.Array, names=None) -> dict[str, flo
     return metric_results(run, params, key, names)[0]
 
 
-def metric_results(run: Run, params, key: jax.Array, names=None) -> tuple[dict, dict]:
+def metric_results(run: "Run", params, key: jax.Array, names=None) -> tuple[dict, dict]:
     """(`metric_scores`, `{metric: suite.outputs(...)[metric]}`: the full results whose matrices
     `pictures` draws), each metric fitted once per representation. The full results are the mean
     representation's, or the first configured kind's when "mean" is not among
@@ -113,7 +130,7 @@ def metric_results(run: Run, params, key: jax.Array, names=None) -> tuple[dict, 
     return results, drawn_outputs
 
 
-def held_out_losses(run: Run, params, key: jax.Array, num_batches: int = 4) -> dict[str, float]:
+def held_out_losses(run: "Run", params, key: jax.Array, num_batches: int = 4) -> dict[str, float]:
     """The objective's metrics averaged over `num_batches` fresh batches of the train batch size."""
     losses = jax.jit(lambda p, batch, rng: run.loss_fn(p, batch, rng, step=0)[1])
     values = []
@@ -125,7 +142,7 @@ def held_out_losses(run: Run, params, key: jax.Array, num_batches: int = 4) -> d
     return {k: float(np.mean([v[k] for v in values])) for k in values[0]}
 
 
-def reconstruction_psnr(run: Run, params, key: jax.Array, num_batches: int = 4) -> float:
+def reconstruction_psnr(run: "Run", params, key: jax.Array, num_batches: int = 4) -> float:
     """Mean over `num_batches` fresh batches (the train batch size; the images of
     `held_out_losses` for the same key) of the per-image `metrics.psnr` of x̂ = sigmoid(logits),
     the model's deterministic reconstruction, against x (dB; the QLAE paper's PSNR)."""
@@ -141,7 +158,7 @@ def reconstruction_psnr(run: Run, params, key: jax.Array, num_batches: int = 4) 
 
 
 def pictures(
-    run: Run,
+    run: "Run",
     params,
     key: jax.Array,
     workdir: pathlib.Path,
@@ -184,13 +201,8 @@ def pictures(
     return figures
 
 
-# disentanglement_lib evaluates every model with `evaluation.random_seed = 0`
-# (reference/anchors-core.md, metrics): the same samples for all models, whatever their seed.
-EVAL_SEED = 0
-
-
 def evaluate(
-    run: Run,
+    run: "Run",
     state: TrainState,
     workdir: pathlib.Path,
     train_metrics: dict[str, float] | None = None,
@@ -211,5 +223,88 @@ def evaluate(
     results.update(scores)
     if jax.process_index() == 0:
         pictures(run, params, picture_key, workdir, outputs, writer, results["step"])
-        (workdir / "metrics.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    write_metrics(workdir, results)
     return results
+
+
+def evaluate_population(
+    run: "Run", population, pop, names=None, key: jax.Array | None = None
+) -> list[dict]:
+    """`eval/...` (and `eval/sampled/...`) metrics of every member, all on one evaluation key
+    `key` (default `PRNGKey(EVAL_SEED)`), as disentanglement_lib evaluates every model with the
+    same seed: the members' codes of the same images (and, for sampled codes, the same noise),
+    so that differences between members — seed and hyperparameter variance, the metrics' rank
+    correlations — are the models', not the evaluation sample's, and a member's scores do not
+    depend on which other members share its population.
+
+    Row m equals `evaluate.metric_scores(run of member m, its params, key)` for the sample,
+    codes and split metrics (the same key split, the same images): each metric runs in one call
+    vmapped over the members (`suite.score_population`). Interventional metrics run per member
+    through `suite.score` with the same key for every member, at the sizes `eval.num_samples`
+    and `eval.num_test_samples` give them (`suite.interventional_sizes`).
+    """
+    ev = run.config.eval
+    names = suite.parse_names(names or ev.metrics)
+    members = pop.members
+    kinds = representation_kinds(run, population.member(pop, 0).params)
+    key = jax.random.PRNGKey(EVAL_SEED) if key is None else key
+    train_key, test_key, noise_key, metric_key = jax.random.split(key, 4)
+    replicated = parallel.replicated(population.mesh)
+    all_codes = {  # replicated, so that every host holds every member's codes
+        kind: jax.jit(
+            jax.vmap(
+                lambda p, x, k, kind=kind: codes(p, x, k, model=run.model, kind=kind),
+                in_axes=(0, None, None),
+            ),
+            out_shardings=replicated,
+        )
+        for kind in kinds
+    }
+
+    def encode(key, n):
+        """As `evaluate.representation`: batch i's images and noise from `fold_in(key, i)`."""
+        parts, factors = {k: [] for k in kinds}, []
+        for i in range(-(-n // ev.batch_size)):
+            data_key, batch_noise_key = jax.random.split(jax.random.fold_in(key, i))
+            x, f = data.sample(run.dataset, data_key, ev.batch_size)
+            x = jax.device_put(x, replicated)
+            for kind in kinds:
+                parts[kind].append(all_codes[kind](members.params, x, batch_noise_key))
+            factors.append(np.asarray(f))
+        return (
+            {k: jnp.concatenate(v, axis=1)[:, :n] for k, v in parts.items()},
+            np.concatenate(factors)[:n],
+        )
+
+    sample_names = [n for n in names if suite.SUITE.get(n).kind != suite.INTERVENTIONAL]
+    interventional = [n for n in names if suite.SUITE.get(n).kind == suite.INTERVENTIONAL]
+    inputs = {kind: {} for kind in kinds}
+    if sample_names:
+        by_kind, factors = encode(train_key, ev.num_samples)
+        for kind in kinds:
+            inputs[kind].update(codes=by_kind[kind], factors=factors)
+    if suite.SPLIT in suite.needs(names):
+        by_kind, test_factors = encode(test_key, ev.num_test_samples)
+        for kind in kinds:
+            inputs[kind].update(test_codes=by_kind[kind], test_factors=test_factors)
+    rows = [{} for _ in range(population.size)]
+    for kind in kinds:
+        prefix = "eval/" if kind == "mean" else f"eval/{kind}/"
+        if sample_names:
+            per_member = suite.score_population(sample_names, num_bins=ev.num_bins, **inputs[kind])
+            for row, scores in zip(rows, per_member, strict=True):
+                row.update({prefix + k: v for k, v in scores.items()})
+        for m, row in enumerate(rows if interventional else ()):
+            params = population.member(pop, m).params
+            scores = suite.score(
+                interventional,
+                dataset=run.dataset,
+                rng=metric_key,
+                representation_fn=functools.partial(
+                    codes, params, key=noise_key, model=run.model, kind=kind
+                ),
+                num_samples=ev.num_samples,
+                num_test_samples=ev.num_test_samples,
+            )
+            row.update({prefix + k: v for k, v in scores.items()})
+    return rows

@@ -17,12 +17,11 @@ from tqdm.auto import tqdm
 
 from disentax import config as config_lib
 from disentax.errors import UserError
-from disentax.metrics import suite
-from disentax.train.build import Run, build
+from disentax.train.build import build
 from disentax.train.checkpoint import Checkpointer, ConfigCheck
-from disentax.train.evaluate import evaluate, metric_results, pictures
 from disentax.train.lock import LOCK_FILE, workdir_lock
 from disentax.train.state import TrainState
+from disentax.train.task import Task
 from disentax.train.writer import ScalarWriter
 
 # Fields a run may change between restarts: they do not change the numbers it computes.
@@ -145,9 +144,9 @@ def archive(workdir: pathlib.Path) -> pathlib.Path:
 class MetricLog:
     """Host-side running means of the step metrics, written every `every` steps."""
 
-    def __init__(self, writer: ScalarWriter, every: int, images_per_step: int, bar: tqdm):
+    def __init__(self, writer: ScalarWriter, every: int, task: Task, bar: tqdm):
         self.writer, self.every, self.bar = writer, every, bar
-        self.images_per_step = images_per_step
+        self.examples_per_step, self.unit = task.examples_per_step, task.unit
         self.sums: dict[str, float] = {}
         self.count = 0
         self.last: dict[str, float] = {}
@@ -176,7 +175,7 @@ class MetricLog:
         if since is not None:
             steps_per_s = (step - since) / (now - self.clock[0])
             means["perf/steps_per_s"] = steps_per_s
-            means["perf/images_per_s"] = steps_per_s * self.images_per_step
+            means[f"perf/{self.unit}_per_s"] = steps_per_s * self.examples_per_step
         self.writer.write(step, means)
         self.bar.set_postfix(loss=f"{means['train/loss']:.2f}", refresh=False)
         self.last = {k: v for k, v in means.items() if k.startswith("train/")}
@@ -222,8 +221,8 @@ def train(
                 run, state, checkpointer, writer, hooks, progress, workdir=workdir
             )
             checkpointer.wait()
-            results = evaluate(
-                run, state, workdir, train_metrics or previous_train_metrics(workdir), writer=writer
+            results = run.evaluate(
+                state, workdir, train_metrics or previous_train_metrics(workdir), writer=writer
             )
             writer.write(
                 results["step"], {k: v for k, v in results.items() if k.startswith("eval/")}
@@ -239,7 +238,7 @@ def train(
 
 
 def run_steps(
-    run: Run,
+    run: Task,
     state,
     checkpointer: Checkpointer,
     writer: ScalarWriter,
@@ -251,9 +250,9 @@ def run_steps(
 
     Metrics are fetched once per log interval, after the next step is queued; at checkpoint
     steps they are fetched and checked before the save, so a saved state is always finite.
-    Every `eval.every_steps` steps (before the last) the `eval.metrics` are written too; they use
-    the eval keys only, so they do not change the training numbers; with a `workdir` the
-    pictures are drawn too (`workdir/figures/` and TensorBoard).
+    Every `eval.every_steps` steps (before the last) the task's `periodic_eval` runs (the VAE
+    task: `eval.metrics`, and with a `workdir` the pictures); it uses the eval keys only, so it
+    does not change the training numbers.
     """
     config = run.config
     start, last = int(state.step), config.num_steps
@@ -266,7 +265,7 @@ def run_steps(
         disable=not progress or jax.process_index() != 0,
         dynamic_ncols=True,
     )
-    log = MetricLog(writer, config.log_every_steps, run.images_per_step, bar)
+    log = MetricLog(writer, config.log_every_steps, run, bar)
     pending, ready = [], []  # device metrics of this log interval, and of the last one
     with bar:
         for step in range(start, last):
@@ -283,11 +282,7 @@ def run_steps(
                 pending, ready = [], pending
             every = config.eval.every_steps
             if every and (step + 1) % every == 0 and step + 1 < last:
-                key = jax.random.fold_in(run.keys.eval, step + 1)
-                scores, outputs = metric_results(run, state.params, key)
-                writer.write(step + 1, scores)
-                if workdir is not None and jax.process_index() == 0:
-                    pictures(run, state.params, key, workdir, outputs, writer, step + 1)
+                run.periodic_eval(state, step + 1, workdir, writer)
             bar.update(1)
             for hook in hooks:
                 hook(step + 1)
@@ -305,27 +300,39 @@ def previous_train_metrics(workdir: pathlib.Path) -> dict[str, float]:
 def evaluate_workdir(workdir: str | pathlib.Path, metric_names=None) -> dict[str, float]:
     """Re-evaluates the latest checkpoint of the run in `workdir` with its saved config, on the
     metrics `metric_names` ("mig,dci" or a list; default: the config's `eval.metrics`), whose
-    names are checked before anything is restored."""
+    names are checked (`Task.check_metric_names`) before anything is restored."""
     workdir = pathlib.Path(workdir)
-    if metric_names is not None:
-        metric_names = suite.parse_names(metric_names)
     with workdir_lock(workdir, "an evaluation", create=False):  # it writes metrics.json, figures
-        run, state = restore_run(workdir)
-        return evaluate(run, state, workdir, previous_train_metrics(workdir), metric_names)
+        run = saved_run(workdir)
+        metric_names = run.check_metric_names(metric_names)
+        state = restore_state(run, workdir)
+        return run.evaluate(state, workdir, previous_train_metrics(workdir), metric_names)
 
 
-def restore_run(workdir: str | pathlib.Path) -> tuple[Run, TrainState]:
+def saved_run(workdir: pathlib.Path) -> Task:
+    """The task of the run in `workdir`, built from its saved config (nothing restored)."""
+    path = workdir / CONFIG_FILE
+    if not path.exists():
+        raise UserError(f"{workdir} holds no run ({CONFIG_FILE} is missing); train one first")
+    return build(config_lib.from_json(path.read_text()))
+
+
+def restore_run(workdir: str | pathlib.Path) -> tuple[Task, TrainState]:
     """The run in `workdir` (built from its saved config) and its latest checkpointed state.
 
     It holds the workdir while restoring (restoring quarantines unreadable checkpoints), so it
     is refused while a training runs there; a checkpoint stored with another config is refused.
     """
     workdir = pathlib.Path(workdir)
+    run = saved_run(workdir)
+    return run, restore_state(run, workdir)
+
+
+def restore_state(run: Task, workdir: pathlib.Path) -> TrainState:
+    """The latest checkpointed state of `run` in `workdir`, holding the workdir while restoring
+    (restoring quarantines unreadable checkpoints); a checkpoint stored with another config is
+    refused."""
     with workdir_lock(workdir, "a restore", create=False):
-        path = workdir / CONFIG_FILE
-        if not path.exists():
-            raise UserError(f"{workdir} holds no run ({CONFIG_FILE} is missing); train one first")
-        run = build(config_lib.from_json(path.read_text()))
         checkpointer = Checkpointer(
             workdir / CHECKPOINT_DIR, max_to_keep=run.config.keep_checkpoints
         )
@@ -335,4 +342,4 @@ def restore_run(workdir: str | pathlib.Path) -> tuple[Run, TrainState]:
             checkpointer.close()
     if state is None:
         raise UserError(f"{workdir / CHECKPOINT_DIR} holds no readable checkpoint")
-    return run, state
+    return state

@@ -31,6 +31,11 @@ def batch_sharded(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec("data"))
 
 
+def stacked_sharded(mesh: Mesh) -> NamedSharding:
+    """`[n, B, ...]` batches (n batches a step): the batch axis, the second, split over `data`."""
+    return NamedSharding(mesh, PartitionSpec(None, "data"))
+
+
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:
     n = mesh.devices.size
     if batch_size <= 0 or batch_size % n:

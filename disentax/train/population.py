@@ -15,14 +15,12 @@ from flax.core import FrozenDict
 from jax.sharding import Mesh
 
 from disentax import config as config_lib
-from disentax import data
 from disentax.errors import UserError
-from disentax.objectives import OBJECTIVES, MultiPlayer
 from disentax.train import parallel
-from disentax.train.build import Run, RunKeys, build, player_optimizers, validate
+from disentax.train.build import build
 from disentax.train.optimizer import VALUE_FIELDS, make_optimizer
 from disentax.train.state import TrainState
-from disentax.train.step import multi_player_step, train_step
+from disentax.train.task import RunKeys, Task
 
 STRATEGIES = ("auto", "vmap", "loop")
 
@@ -50,7 +48,7 @@ def optimizer_groups(config: ml_collections.ConfigDict) -> list[str]:
 def candidate_fields(config: ml_collections.ConfigDict) -> tuple[str, ...]:
     """The fields a population may vary besides the seed: the objective's hyperparameters (by
     name, `beta`) and each optimizer group's numeric values (dotted, `optimizer.learning_rate`)."""
-    names = [n for n in config.objective if n != "name"]
+    names = [n for n in config.get("objective", {}) if n != "name"]
     for g in optimizer_groups(config):
         names += [f"{g}.{f}" for f in VALUE_FIELDS if f in config[g]]
     return tuple(names)
@@ -61,7 +59,7 @@ def field_value(config: ml_collections.ConfigDict, name: str):
     if "." in name:
         group, field = name.split(".")
         return config[group].get(field)
-    return config.objective.get(name)
+    return config.get("objective", {}).get(name)
 
 
 def structure(config: ml_collections.ConfigDict, varying: tuple[str, ...] = ()) -> str:
@@ -133,7 +131,7 @@ class Population:
     """
 
     configs: tuple
-    run: Run
+    run: Task
     hparams: dict
     keys: tuple
     strategy: str
@@ -158,11 +156,7 @@ class Population:
                 )
         run = build(configs[0])
         for c in configs[1:]:  # each member's own range checks
-            validate(c)
-            if run.objective is None:
-                make_optimizer(c)
-            else:
-                player_optimizers(c, run.objective)
+            run.check_member(c)
         strategy = default_strategy() if strategy == "auto" else strategy
         if mesh is None:
             devices = len(jax.devices())
@@ -190,15 +184,9 @@ class Population:
         return len(self.configs)
 
     def init_state(self) -> PopulationState:
-        """Each member's fresh state (as `Run.init_state` with its seed), stacked and placed."""
-        x = jnp.zeros((1, *self.run.dataset.observation_shape), jnp.float32)
-        run = self.run
-
-        def init(init_key, train_key):
-            params = run.model.init({"params": init_key}, x)["params"]
-            return TrainState.create(params, run.tx, train_key)
-
-        members = jax.jit(jax.vmap(init), out_shardings=parallel.member_sharded(self.mesh))(
+        """Each member's fresh state (the task's `init_state` with its seed), stacked, placed."""
+        init = jax.vmap(self.run.init_member)
+        members = jax.jit(init, out_shardings=parallel.member_sharded(self.mesh))(
             jnp.stack([k.init for k in self.keys]), jnp.stack([k.train for k in self.keys])
         )
         alive = jax.device_put(jnp.ones(self.size, bool), parallel.replicated(self.mesh))
@@ -223,26 +211,12 @@ class Population:
     def member_step(self, state: TrainState, alive, batch, hparams):
         """One member's step with its varying hyperparameters `hparams` (scalars); a non-finite
         step freezes the member (`alive` False) at its previous state."""
-        fn = OBJECTIVES.get(self.run.config.objective.name)
-        if isinstance(fn, MultiPlayer):
-            fn = fn.loss_fn
         objective_values = {k: v for k, v in hparams.items() if "." not in k}
         optimizer_values = {k: v for k, v in hparams.items() if "." in k}
-        static = {
-            k: v
-            for k, v in self.run.config.objective.items()
-            if k != "name" and k not in objective_values
-        }
-        loss_fn = functools.partial(fn, model=self.run.model, **static, **objective_values)
         tx = state.tx
         if optimizer_values:  # the member's optimizer, inside this trace only
             state = state.replace(tx=self.member_tx(optimizer_values))
-        if self.run.objective is None:
-            new, metrics = train_step(state, batch, loss_fn=loss_fn)
-        else:
-            new, metrics = multi_player_step(
-                state, batch, loss_fn=loss_fn, objective=self.run.objective
-            )
+        new, metrics = self.run.member_step(state, batch, objective_values)
         new, state = new.replace(tx=tx), state.replace(tx=tx)
         finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in metrics.values()]))
         keep = alive & finite
@@ -296,30 +270,24 @@ class Population:
     @property
     def batches_per_step(self) -> int:
         """Batches one step reads (a `MultiPlayer` objective's, e.g. a GAN's critic updates)."""
-        return 1 if self.run.objective is None else self.run.objective.batches_per_step
+        return self.run.batches_per_step
 
     @functools.cached_property
     def batch_fn(self):
         """step -> each member's batch of that step (what its single-model run would read),
         stacked `[M, B, ...]` (`[M, n, B, ...]` for n = `batches_per_step` > 1) and placed
-        (members over `pop`, batch over `data`); rendered in one vmapped jit of
-        `data.procedural_step_batch` for procedural i.i.d. data."""
+        (members over `pop`, batch over `data`); rendered in one vmapped jit of the task's
+        `batch(key, step)` when that gives every batch (`Task.pure_batches`: procedural i.i.d.
+        images, any task whose data is a function of its key), else stacked from the members'
+        own `batch_fn`s."""
         run = self.run
-        n = self.batches_per_step
-        sharding = parallel.member_batch_sharded(self.mesh, n)
-        if (
-            data.is_procedural(run.dataset)
-            and run.config.data_sampling == "iid"
-            and run.config.get("data_pairs_k") is None
-        ):
+        sharding = parallel.member_batch_sharded(self.mesh, self.batches_per_step)
+        if run.pure_batches:
             keys = jnp.stack([k.data for k in self.keys])
-            size = run.config.batch_size
 
             @functools.partial(jax.jit, out_shardings=sharding)
             def batches(step):
-                return jax.vmap(
-                    lambda key: data.procedural_step_batch(run.dataset, key, step, size, n)
-                )(keys)
+                return jax.vmap(lambda key: run.batch(key, step))(keys)
 
             return batches
         member_runs = [build(c) for c in self.configs]
@@ -338,9 +306,9 @@ class Population:
         return [
             {
                 "member": m,
-                "model": c.model,
-                "objective": c.objective.name,
-                "dataset": c.dataset,
+                **{k: c[k] for k in ("task", "model") if isinstance(c.get(k), str)},
+                **({"objective": c.objective.name} if "name" in c.get("objective", {}) else {}),
+                **({"dataset": c.dataset} if "dataset" in c else {}),
                 "seed": c.seed,
                 **{n: field_value(c, n) for n in self.hparams},
             }

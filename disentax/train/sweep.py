@@ -2,23 +2,17 @@
 one vmapped call, write the results table, export a member as a single-model run."""
 
 import csv
-import functools
 import json
 import logging
 import pathlib
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
 from disentax import config as config_lib
-from disentax import data
 from disentax.errors import UserError
-from disentax.metrics import suite
-from disentax.train import parallel
 from disentax.train.checkpoint import Checkpointer
-from disentax.train.evaluate import EVAL_SEED, codes, representation_kinds
 from disentax.train.lock import workdir_lock
 from disentax.train.loop import (
     CHECKPOINT_DIR,
@@ -30,6 +24,7 @@ from disentax.train.loop import (
     record_check,
 )
 from disentax.train.population import Population, PopulationState, group, non_finite_members
+from disentax.train.task import EVAL_SEED
 from disentax.train.writer import ScalarWriter
 from disentax.viz.sweep import plot_sweep
 
@@ -159,85 +154,11 @@ def prepare(population: Population, workdir: pathlib.Path, like: PopulationState
 def evaluate_population(
     population: Population, pop: PopulationState, names=None, key: jax.Array | None = None
 ) -> list[dict]:
-    """`eval/...` (and `eval/sampled/...`) metrics of every member, all on one evaluation key
-    `key` (default `PRNGKey(EVAL_SEED)`), as disentanglement_lib evaluates every model with the
-    same seed: the members' codes of the same images (and, for sampled codes, the same noise),
-    so that differences between members — seed and hyperparameter variance, the metrics' rank
-    correlations — are the models', not the evaluation sample's, and a member's scores do not
-    depend on which other members share its population.
-
-    Row m equals `evaluate.metric_scores(run of member m, its params, key)` for the sample,
-    codes and split metrics (the same key split, the same images): each metric runs in one call
-    vmapped over the members (`suite.score_population`). Interventional metrics run per member
-    through `suite.score` with the same key for every member, at the sizes `eval.num_samples`
-    and `eval.num_test_samples` give them (`suite.interventional_sizes`).
-    """
-    run = population.run
-    ev = run.config.eval
-    names = suite.parse_names(names or ev.metrics)
-    members = pop.members
-    kinds = representation_kinds(run, population.member(pop, 0).params)
+    """Each member's `eval/...` scores (the task's `evaluate_members`), all on one evaluation
+    key `key` (default `PRNGKey(EVAL_SEED)`), so that a member's scores equal those of the same
+    model trained alone and do not depend on which other members share its population."""
     key = jax.random.PRNGKey(EVAL_SEED) if key is None else key
-    train_key, test_key, noise_key, metric_key = jax.random.split(key, 4)
-    replicated = parallel.replicated(population.mesh)
-    all_codes = {  # replicated, so that every host holds every member's codes
-        kind: jax.jit(
-            jax.vmap(
-                lambda p, x, k, kind=kind: codes(p, x, k, model=run.model, kind=kind),
-                in_axes=(0, None, None),
-            ),
-            out_shardings=replicated,
-        )
-        for kind in kinds
-    }
-
-    def encode(key, n):
-        """As `evaluate.representation`: batch i's images and noise from `fold_in(key, i)`."""
-        parts, factors = {k: [] for k in kinds}, []
-        for i in range(-(-n // ev.batch_size)):
-            data_key, batch_noise_key = jax.random.split(jax.random.fold_in(key, i))
-            x, f = data.sample(run.dataset, data_key, ev.batch_size)
-            x = jax.device_put(x, replicated)
-            for kind in kinds:
-                parts[kind].append(all_codes[kind](members.params, x, batch_noise_key))
-            factors.append(np.asarray(f))
-        return (
-            {k: jnp.concatenate(v, axis=1)[:, :n] for k, v in parts.items()},
-            np.concatenate(factors)[:n],
-        )
-
-    sample_names = [n for n in names if suite.SUITE.get(n).kind != suite.INTERVENTIONAL]
-    interventional = [n for n in names if suite.SUITE.get(n).kind == suite.INTERVENTIONAL]
-    inputs = {kind: {} for kind in kinds}
-    if sample_names:
-        by_kind, factors = encode(train_key, ev.num_samples)
-        for kind in kinds:
-            inputs[kind].update(codes=by_kind[kind], factors=factors)
-    if suite.SPLIT in suite.needs(names):
-        by_kind, test_factors = encode(test_key, ev.num_test_samples)
-        for kind in kinds:
-            inputs[kind].update(test_codes=by_kind[kind], test_factors=test_factors)
-    rows = [{} for _ in range(population.size)]
-    for kind in kinds:
-        prefix = "eval/" if kind == "mean" else f"eval/{kind}/"
-        if sample_names:
-            per_member = suite.score_population(sample_names, num_bins=ev.num_bins, **inputs[kind])
-            for row, scores in zip(rows, per_member, strict=True):
-                row.update({prefix + k: v for k, v in scores.items()})
-        for m, row in enumerate(rows if interventional else ()):
-            params = population.member(pop, m).params
-            scores = suite.score(
-                interventional,
-                dataset=run.dataset,
-                rng=metric_key,
-                representation_fn=functools.partial(
-                    codes, params, key=noise_key, model=run.model, kind=kind
-                ),
-                num_samples=ev.num_samples,
-                num_test_samples=ev.num_test_samples,
-            )
-            row.update({prefix + k: v for k, v in scores.items()})
-    return rows
+    return population.run.evaluate_members(population, pop, names, key)
 
 
 def write_results(workdir: pathlib.Path, rows: list[dict]) -> None:
