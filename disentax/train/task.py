@@ -12,7 +12,7 @@ The core reaches a task through these parts only:
 and what `Task` derives from them: `init_state`, `step_fn` and `batch_fn` jitted and placed on the
 `("data",)` mesh, `evaluate` (held-out losses and scores into `metrics.json`), `periodic_eval`,
 `evaluate_members` (a population's rows). A task subclasses `Task` (a frozen dataclass) and
-defines `example_input`, `batch` and `scores`; it overrides the derived parts where it knows
+defines `example_inputs`, `batch` and `scores`; it overrides the derived parts where it knows
 better (the ground-truth VAE task, `build.Run`, reads stored datasets and draws pictures).
 
 A config names its task by module, as big_vision names its models: `config.task =
@@ -95,8 +95,8 @@ class Task:
 
     # --- what a task defines
 
-    def example_input(self) -> Any:
-        """A model input of batch size 1, for `model.init`."""
+    def example_inputs(self) -> tuple:
+        """The model's positional inputs at batch size 1, for `model.init`."""
         raise NotImplementedError
 
     def batch(self, key: jax.Array, step) -> Any:
@@ -126,7 +126,7 @@ class Task:
 
     def init_member(self, init_key: jax.Array, train_key: jax.Array) -> TrainState:
         """A fresh state (pure): params from `init_key`, step RNG base `train_key`."""
-        params = self.model.init({"params": init_key}, self.example_input())["params"]
+        params = self.model.init({"params": init_key}, *self.example_inputs())["params"]
         return TrainState.create(params, self.tx, train_key)
 
     def init_state(self) -> TrainState:
@@ -287,7 +287,11 @@ def task_module(config: ml_collections.ConfigDict):
                 f"config field 'task' names {name!r}: no module {path!r}; name a module "
                 f"defining build(config) (built in: {', '.join(builtin_tasks())})"
             ) from None
-        raise
+        raise UserError(f"config field 'task': module {path!r} does not import: {e}") from None
+    except Exception as e:
+        raise UserError(
+            f"config field 'task': module {path!r} does not import: {type(e).__name__}: {e}"
+        ) from None
     if not callable(getattr(module, "build", None)):
         raise UserError(f"config field 'task': module {path!r} defines no build(config)")
     return module

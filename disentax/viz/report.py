@@ -174,7 +174,8 @@ def loss_blocks(results: dict) -> list[tuple]:
 
 def metric_blocks(results: dict) -> list[tuple]:
     """The metric table: one row per metric, its value on the mean and sampled representations
-    (`eval/<m>` and `eval/sampled/<m>`; losses excluded)."""
+    (`eval/<m>` and `eval/sampled/<m>`; losses excluded); one value column when nothing was
+    scored on sampled codes."""
     losses = {f"eval/{k.removeprefix('train/')}" for k in results if k.startswith("train/")}
     mean = {
         k.removeprefix("eval/"): v
@@ -185,6 +186,8 @@ def metric_blocks(results: dict) -> list[tuple]:
     names = list(dict.fromkeys([*mean, *sampled]))
     if not names:
         return [("p", "No metrics were computed.")]
+    if not sampled:  # one representation (or a task that is not a VAE): one column
+        return [("table", ["metric", "value"], [[n, v] for n, v in mean.items()])]
     rows = [[n, mean.get(n, ""), sampled.get(n, "")] for n in names]
     return [("table", ["metric", "mean", "sampled"], rows)]
 

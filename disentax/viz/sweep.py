@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
 # Columns of a results row that describe the member rather than measure it.
-DESCRIPTIVE = ("member", "group", "model", "objective", "dataset", "seed", "alive")
+DESCRIPTIVE = ("member", "group", "task", "model", "objective", "dataset", "seed", "alive")
 
 
 def metric_columns(rows: list[dict]) -> list[str]:
@@ -41,10 +41,12 @@ def rank_correlation(rows: list[dict], metrics: list[str]) -> np.ndarray:
 
 def plot_metric_by_hyperparameter(rows: list[dict], metric: str, path: pathlib.Path) -> None:
     """One box per (objective, hyperparameter value) over the seeds, as Locatello et al. 2019's
-    Figure 7: the spread within a box is seed variance, between boxes hyperparameter variance."""
+    Figure 7: the spread within a box is seed variance, between boxes hyperparameter variance.
+    Rows without an objective (a task's) are labelled by their task."""
     labels, boxes = [], []
-    for objective in dict.fromkeys(r["objective"] for r in rows):
-        members = [r for r in rows if r["objective"] == objective]
+    kind = lambda r: r.get("objective", r.get("task", ""))  # noqa: E731
+    for objective in dict.fromkeys(map(kind, rows)):
+        members = [r for r in rows if kind(r) == objective]
         hparams = [h for h in hyperparameter_columns(members) if h in members[0]]
         setting = lambda r, hs=hparams: tuple(r.get(h) for h in hs)  # noqa: E731
         for value in sorted(dict.fromkeys(map(setting, members)), key=_numbers_first):
