@@ -53,8 +53,8 @@ class Run(Task):
 
     unit: ClassVar[str] = "images"
 
-    def example_input(self) -> jax.Array:
-        return jnp.zeros((1, *self.dataset.observation_shape), jnp.float32)
+    def example_inputs(self) -> tuple[jax.Array]:
+        return (jnp.zeros((1, *self.dataset.observation_shape), jnp.float32),)
 
     def batch(self, key: jax.Array, step) -> dict:
         """The procedural i.i.d. batch of `step` (`data.procedural_step_batch`), n =
