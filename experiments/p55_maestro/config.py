@@ -87,6 +87,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.log_every_steps = c.checkpoint_every_steps = 2
         c.shrink.every_steps = min(c.shrink.every_steps, 2)
         c.batch_size = min(c.batch_size, 64)
+        if args.problem == "classifier":  # fewer cuts to evaluate: a smaller scores function
+            c.eval.fractions, c.eval.ranks = (1 / 8, 1.0), (2, 128)
     elif setting == "paper":
         c.num_steps *= 4
         c.checkpoint_every_steps = 5000
