@@ -200,7 +200,7 @@ class Population:
             group_name, field = name.split(".")
             groups.setdefault(group_name, {})[field] = value
         if self.run.objective is None:
-            return make_optimizer(config, **groups["optimizer"])
+            return self.run.optimizer(**groups["optimizer"])
         txs = dict(self.run.tx)
         for group_name, fields in groups.items():
             player = "model" if group_name == "optimizer" else group_name.removesuffix("_optimizer")

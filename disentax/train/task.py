@@ -8,12 +8,14 @@ The core reaches a task through these parts only:
                                                        `values` replace some by (traced) scalars
     batch(key, step) -> batch                          pure: the batch of step k from a data key
     scores(params, key) -> {"eval/<name>": float}      the evaluation of one model
+    optimizer(**values) -> optax transformation        `tx`, some values (a population's) replaced
 
 and what `Task` derives from them: `init_state`, `step_fn` and `batch_fn` jitted and placed on the
 `("data",)` mesh, `evaluate` (held-out losses and scores into `metrics.json`), `periodic_eval`,
-`evaluate_members` (a population's rows). A task subclasses `Task` (a frozen dataclass) and
-defines `example_inputs`, `batch` and `scores`; it overrides the derived parts where it knows
-better (the ground-truth VAE task, `build.Run`, reads stored datasets and draws pictures).
+`evaluate_members` (a population's rows). A task subclasses `Task` (a frozen dataclass), defines
+`example_inputs`, `batch` and `scores` (and `optimizer` when its `tx` is not the default), and
+overrides the derived parts where it knows better (the ground-truth VAE task, `build.Run`, reads
+stored datasets and draws pictures).
 
 A config names its task by module, as big_vision names its models: `config.task =
 "disentax.tasks.regression"` (a bare name, `"regression"`, is looked up in `disentax.tasks`); the
@@ -106,6 +108,13 @@ class Task:
     def scores(self, params, key: jax.Array) -> dict[str, float]:
         """`{"eval/<name>": value}`: the task's evaluation of `params` on evaluation key `key`."""
         return {}
+
+    def optimizer(self, **values) -> optax.GradientTransformation:
+        """`tx` with the `optimizer.*` fields `values` (`VALUE_FIELDS` names) replaced by scalars
+        or traced arrays: a population member's own learning rate. The default is the
+        library's `make_optimizer(config)`; a task whose `tx` is another transformation
+        overrides this, so that a population varying its values keeps that transformation."""
+        return make_optimizer(self.config, **values)
 
     # --- derived: one model
 

@@ -137,6 +137,9 @@ def sample_pairs(key: jax.Array, data: ml_collections.ConfigDict, n: int) -> dic
 class LinearSSLTask(Task):
     """Full-batch GD of deep linear JEPA or MAE (module docstring)."""
 
+    def optimizer(self, **values) -> optax.GradientTransformation:
+        return sgd(self.config, **values)
+
     @property
     def dim(self) -> int:
         return len(self.config.data.signal_var)
@@ -204,6 +207,18 @@ def validate(config: ml_collections.ConfigDict) -> None:
         )
 
 
+def sgd(config: ml_collections.ConfigDict, **values) -> optax.GradientTransformation:
+    """Plain gradient descent at `optimizer.learning_rate` (or `values["learning_rate"]`, a
+    population member's); no other optimizer value applies to it."""
+    other = sorted(set(values) - {"learning_rate"})
+    if other:
+        raise UserError(
+            f"this task's optimizer is plain gradient descent: {', '.join(other)} cannot vary "
+            "(only optimizer.learning_rate)"
+        )
+    return optax.sgd(values.get("learning_rate", config.optimizer.learning_rate))
+
+
 def build(config: ml_collections.ConfigDict) -> LinearSSLTask:
     validate(config)
     mesh = parallel.data_mesh()
@@ -212,7 +227,7 @@ def build(config: ml_collections.ConfigDict) -> LinearSSLTask:
         config=config,
         model=DeepLinear(config.model.depth, len(config.data.signal_var), config.model.init_scale),
         objective_fn=LOSSES[config.objective.name],
-        tx=optax.sgd(config.optimizer.learning_rate),
+        tx=sgd(config),
         mesh=mesh,
         keys=RunKeys.from_seed(config.seed),
     )

@@ -160,12 +160,16 @@ def dense_loss(params, batch, rng, *, model, step, problem, **maestro_hparams):
     return loss, {"loss": loss}
 
 
-def make_tx(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
+def make_tx(config: ml_collections.ConfigDict, **values) -> optax.GradientTransformation:
     """Adam(cosine decay from `optimizer.learning_rate` to 0 over `num_steps`), then progressive
-    shrinking when `shrink.every_steps` > 0 (a factorised model only)."""
-    o = config.optimizer
-    schedule = optax.cosine_decay_schedule(o.learning_rate, max(config.num_steps, 1))
-    adam = optax.adam(schedule, o.b1, o.b2, o.eps)
+    shrinking when `shrink.every_steps` > 0 (a factorised model only). `values` replace
+    `learning_rate`, `b1`, `b2` or `eps` (a population member's)."""
+    other = sorted(set(values) - {"learning_rate", "b1", "b2", "eps"})
+    if other:
+        raise UserError(f"this task's optimizer takes no {', '.join(other)}")
+    o = {k: values.get(k, config.optimizer[k]) for k in ("learning_rate", "b1", "b2", "eps")}
+    schedule = optax.cosine_decay_schedule(o["learning_rate"], max(config.num_steps, 1))
+    adam = optax.adam(schedule, o["b1"], o["b2"], o["eps"])
     if config.problem == "classifier" and not config.model.factorized:
         return adam
     if config.shrink.every_steps > 0:
@@ -187,6 +191,9 @@ class MaestroTask(Task):
     @property
     def problem(self) -> str:
         return self.config.problem
+
+    def optimizer(self, **values) -> optax.GradientTransformation:
+        return make_tx(self.config, **values)
 
     def example_inputs(self) -> tuple:
         return (jnp.zeros((1, self.arrays["dim"]), jnp.float32),)

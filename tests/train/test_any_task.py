@@ -13,6 +13,7 @@ import pytest
 from disentax import config as config_lib
 from disentax.errors import UserError
 from disentax.train import build, evaluate_workdir, restore_run, train
+from disentax.train.population import Population
 from disentax.train.sweep import restore_population, run_sweep
 from disentax.viz.report import write_report
 
@@ -137,3 +138,17 @@ def test_an_unknown_task_is_a_one_line_error():
     config.task = "disentax.errors"
     with pytest.raises(UserError, match="module 'disentax.errors' defines no build"):
         build(config)
+
+
+def test_a_population_varying_the_learning_rate_keeps_a_task_s_own_optimizer():
+    # P51's task trains by plain gradient descent (its `Task.optimizer`), not the default Adam:
+    # a member's update is -lr·g
+    config = config_lib.load_config("experiments.p51_jepa_implicit_bias.config:smoke")
+    configs = [config.copy_and_resolve_references() for _ in range(2)]
+    configs[1].optimizer.learning_rate = 2 * config.optimizer.learning_rate
+    population = Population.create(configs, "loop")
+    assert population.hparams.keys() == {"optimizer.learning_rate"}
+    tx = population.member_tx({"optimizer.learning_rate": 0.5})
+    grads = {"w": np.arange(3.0)}
+    updates, _ = tx.update(grads, tx.init(grads))
+    np.testing.assert_allclose(updates["w"], -0.5 * grads["w"])
