@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from disentax import config as config_lib
 from disentax.errors import UserError
+from disentax.metrics import suite
 from disentax.train.build import build
 from disentax.train.checkpoint import Checkpointer, ConfigCheck
 from disentax.train.lock import LOCK_FILE, workdir_lock
@@ -300,8 +301,11 @@ def previous_train_metrics(workdir: pathlib.Path) -> dict[str, float]:
 def evaluate_workdir(workdir: str | pathlib.Path, metric_names=None) -> dict[str, float]:
     """Re-evaluates the latest checkpoint of the run in `workdir` with its saved config, on the
     metrics `metric_names` ("mig,dci" or a list; default: the config's `eval.metrics`), whose
-    names are checked (`Task.check_metric_names`) before anything is restored."""
+    names are checked (`Task.check_metric_names`) before anything is restored; in a workdir
+    holding no run, against the default task's (the metric suite's) before saying so."""
     workdir = pathlib.Path(workdir)
+    if metric_names is not None and not (workdir / CONFIG_FILE).exists():
+        suite.parse_names(metric_names)
     with workdir_lock(workdir, "an evaluation", create=False):  # it writes metrics.json, figures
         run = saved_run(workdir)
         metric_names = run.check_metric_names(metric_names)
