@@ -1,0 +1,115 @@
+"""P45 (LIB) and P27 (degeneracy): one run of the digits networks (`task.py`).
+
+Argument (`disentax.config.parse_arg`): comma-separated `key=value` items and flags, e.g.
+`experiments.p45_local_interaction_basis.config:problem=llc,width=32,seed=2,cpu`:
+- `problem`: lib (default: the LIB/PCA/neuron comparison on a two-hidden-layer MLP) or llc
+  (P27's λ̂ of a one-hidden-layer MLP); `width` (llc: the hidden width, default 16; with
+  `planted`, the default for width 16, its duplicated and dead-unit paddings are scored too);
+  `seed` (default 0); `steps` (0: the setting's);
+- the setting, one flag: `cpu` (the claim run, the default), `smoke` (a few steps, for tests)
+  or `paper` (wider networks, longer training and chains; for accelerators).
+`get_sweep(arg)` lists one setting's runs: lib, llc at width h (planted) and llc at width 2h,
+each over seeds 0..N−1 (`seeds=N` overrides the setting's number).
+"""
+
+import ml_collections
+
+from disentax import config as config_lib
+from disentax.errors import UserError
+
+TASK = "experiments.p45_local_interaction_basis.task"
+PROBLEMS = ("lib", "llc")
+SETTINGS = ("cpu", "smoke", "paper")
+NUM_SEEDS = {"cpu": 3, "smoke": 1, "paper": 10}
+LLC_WIDTH = {"cpu": 16, "smoke": 4, "paper": 64}  # the planted network's; the dense one is 2×
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+    """One run (module docstring)."""
+    args = _parse(arg, problem="lib", width=0, seed=0, planted=True)
+    if args.problem not in PROBLEMS:
+        raise UserError(f"unknown problem {args.problem!r}; known: {', '.join(PROBLEMS)}")
+    setting = setting_of(args)
+    c = ml_collections.ConfigDict()
+    c.task = TASK
+    c.problem = args.problem
+    c.seed = args.seed
+    c.optimizer = ml_collections.ConfigDict(
+        {"learning_rate": 3e-3, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
+         "decay_pattern": "."}
+    )  # fmt: skip
+    c.objective = ml_collections.ConfigDict({"smoothing": 0.0})
+    c.data = ml_collections.ConfigDict({"split_seed": 0, "test_fraction": 0.25})
+    c.log_every_steps = 500
+    c.checkpoint_every_steps = 2000
+    c.keep_checkpoints = 2
+    c.async_checkpoints = True
+    c.eval = ml_collections.ConfigDict({"every_steps": 0})
+    if args.problem == "lib":
+        c.model = ml_collections.ConfigDict(
+            {"widths": (64, 64) if setting != "paper" else (128,) * 3}
+        )
+        c.batch_size = 128
+        c.num_steps = 3000
+        # k*: the fewest kept directions whose test CE is within 0.05 nats of the intact net's.
+        c.eval.update(
+            {"loss_tolerance": 0.05, "graph_examples": 400, "n_alpha": 8}
+        )  # fmt: skip
+    else:
+        width = args.width or LLC_WIDTH[setting]
+        c.model = ml_collections.ConfigDict({"widths": (width,)})
+        c.objective.smoothing = 0.1  # a minimum exists (plain CE keeps falling on separable data)
+        c.batch_size = 1347  # the whole training set
+        c.num_steps = 4000
+        c.optimizer.learning_rate = 1e-2
+        c.eval.update(
+            {"planted": args.planted and width == LLC_WIDTH[setting], "sgld_steps": 2000,
+             "sgld_burn_in": 500, "sgld_chains": 4, "sgld_step_size": 1e-4, "sgld_gamma": 100.0}
+        )  # fmt: skip
+    if setting == "smoke":
+        c.num_steps = 4
+        c.log_every_steps = c.checkpoint_every_steps = 2
+        if args.problem == "lib":
+            c.model.widths = (8, 8)
+            c.eval.graph_examples = 32
+            c.eval.n_alpha = 2
+        else:
+            c.eval.sgld_steps, c.eval.sgld_burn_in, c.eval.sgld_chains = 20, 10, 1
+    elif setting == "paper":
+        c.num_steps *= 4
+        c.checkpoint_every_steps = 5000
+        if args.problem == "llc":
+            c.eval.sgld_steps, c.eval.sgld_chains = 10_000, 8
+    if args.steps:
+        c.num_steps = args.steps
+    return c
+
+
+def get_sweep(arg: str | None = None) -> list[str]:
+    """One setting's runs as `get_config` arguments: lib; llc at width h with its planted
+    paddings; llc at width 2h (the same parameter count, no planted degeneracy); each over
+    seeds 0..N−1 (`seeds=N`; default `NUM_SEEDS[setting]`)."""
+    args = _parse(arg, seeds=0)
+    setting = setting_of(args)
+    seeds = args.seeds or NUM_SEEDS[setting]
+    if seeds < 1:
+        raise UserError(f"seeds must be at least 1, got {seeds}")
+    extra = f",{setting}" + (f",steps={args.steps}" if args.steps else "")
+    h = LLC_WIDTH[setting]
+    runs = ["problem=lib", f"problem=llc,width={h}", f"problem=llc,width={2 * h}"]
+    return [f"{run},seed={s}{extra}" for run in runs for s in range(seeds)]
+
+
+def setting_of(args: ml_collections.ConfigDict) -> str:
+    """The one setting the parsed argument names (`cpu` when none)."""
+    named = [name for name in SETTINGS if args[name]]
+    if len(named) > 1:
+        raise UserError(f"use one of the settings {', '.join(SETTINGS)}, got {', '.join(named)}")
+    return named[0] if named else "cpu"
+
+
+def _parse(arg: str | None, **keys) -> ml_collections.ConfigDict:
+    args = config_lib.parse_arg(arg, **keys, steps=0, **dict.fromkeys(SETTINGS, False))
+    if args.steps < 0:
+        raise UserError(f"steps must be at least 1, got {args.steps}")
+    return args

@@ -1,0 +1,246 @@
+"""P45/P27's networks as one task of the training core (`config.task =
+"experiments.p45_local_interaction_basis.task"`), picked by `config.problem`:
+
+- "lib": an MLP (`model.widths`, ReLU) classifies scikit-learn's `load_digits` (pixels / 16,
+  split once by `data.split_seed`), cross-entropy, batches drawn with replacement. Scores
+  (`lib_scores`): for the LIB and PCA bases (`lib.py`) of every node layer, the test
+  cross-entropy with one node layer ablated to its first k directions (k = 1..d) and the fewest
+  k within `eval.loss_tolerance` nats of the intact network (`k_star`); the interaction graph's
+  Gini and top-5 % edge mass per section in the LIB, PCA, PCA cut to LIB's sizes
+  (`pca_equal`) and neuron bases; the rank deficits of G and M.
+- "llc": a one-hidden-layer MLP (`model.widths` = (h,)) on the same data, full batch, label-
+  smoothed cross-entropy (smoothing `objective.smoothing`, so that a minimum exists). Scores
+  (`llc_scores`): P27's local learning coefficient λ̂ (`sgld.llc`) of the trained network and,
+  with `eval.planted`, of the same function padded to width 2h with planted degeneracy: every
+  unit duplicated (outgoing weights halved) or h dead units (zero weights, bias −1).
+"""
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from disentax.errors import UserError
+from disentax.models.mlp import MLP
+from disentax.train import parallel
+from disentax.train.optimizer import make_optimizer
+from disentax.train.task import RunKeys, Task, get_field, validate_core
+from experiments.p45_local_interaction_basis import lib, sgld
+
+PROBLEMS = ("lib", "llc")
+BASES = ("lib", "pca", "pca_equal", "neuron")
+
+
+@functools.cache
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8×8 digits: (pixels / 16 `[1797, 64]` float32, labels `[1797]` int32)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as e:  # pragma: no cover - a test extra of the project
+        raise UserError("P45's digits need scikit-learn (pip install scikit-learn)") from e
+    data = load_digits()
+    return (data.data / 16.0).astype(np.float32), data.target.astype(np.int32)
+
+
+def digits_split(seed: int, test_fraction: float):
+    """(x_train, y_train, x_test, y_test): one permutation from `seed`, the last
+    ⌈test_fraction·N⌉ examples held out."""
+    x, y = digits()
+    order = np.random.RandomState(seed).permutation(len(x))
+    n_test = int(np.ceil(test_fraction * len(x)))
+    train, test = order[:-n_test], order[-n_test:]
+    return x[train], y[train], x[test], y[test]
+
+
+def cross_entropy(logits, y, smoothing: float = 0.0):
+    """Mean cross-entropy against one-hot labels smoothed by `smoothing`."""
+    target = optax.smooth_labels(jax.nn.one_hot(y, logits.shape[-1]), smoothing)
+    return jnp.mean(optax.softmax_cross_entropy(logits, target))
+
+
+def classification_loss(params, batch, rng, *, model, step, smoothing=0.0):
+    """ℓ(θ) = mean CE(f_θ(x), smoothed one-hot y) -> (loss, {"loss", "accuracy"})."""
+    del rng, step
+    logits = model.apply({"params": params}, batch["x"])
+    loss = cross_entropy(logits, batch["y"], smoothing)
+    accuracy = jnp.mean(jnp.argmax(logits, -1) == batch["y"])
+    return loss, {"loss": loss, "accuracy": accuracy}
+
+
+# --- planted degeneracy (P27)
+
+
+def duplicated(params: dict) -> dict:
+    """A one-hidden-layer MLP of width h -> width 2h computing the same function: every hidden
+    unit twice, its outgoing weights halved."""
+    d0, d1 = params["Dense_0"], params["Dense_1"]
+    return {
+        "Dense_0": {"kernel": jnp.tile(d0["kernel"], (1, 2)), "bias": jnp.tile(d0["bias"], 2)},
+        "Dense_1": {"kernel": jnp.tile(d1["kernel"], (2, 1)) / 2, "bias": d1["bias"]},
+    }
+
+
+def with_dead_units(params: dict) -> dict:
+    """Width h -> 2h, the same function: h more units with zero weights in and out and bias −1
+    (never active on any input)."""
+    d0, d1 = params["Dense_0"], params["Dense_1"]
+    h = d0["bias"].shape[0]
+    return {
+        "Dense_0": {
+            "kernel": jnp.concatenate([d0["kernel"], jnp.zeros_like(d0["kernel"])], 1),
+            "bias": jnp.concatenate([d0["bias"], -jnp.ones(h)]),
+        },
+        "Dense_1": {
+            "kernel": jnp.concatenate([d1["kernel"], jnp.zeros_like(d1["kernel"])], 0),
+            "bias": d1["bias"],
+        },
+    }
+
+
+# --- the task
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LIBTask(Task):
+    """One of `PROBLEMS` (module docstring); `arrays` holds the digits as device constants."""
+
+    arrays: dict
+
+    def example_inputs(self) -> tuple:
+        return (jnp.zeros((1, 64), jnp.float32),)
+
+    def batch(self, key: jax.Array, step) -> dict:
+        """{"x" `[B, 64]`, "y" `[B]`}: the whole training set when `batch_size` is its size,
+        else `batch_size` examples drawn with replacement from `fold_in(key, step)`."""
+        x_all, y_all = self.arrays["x_train"], self.arrays["y_train"]
+        b = self.config.batch_size
+        if b == x_all.shape[0]:
+            return {"x": x_all, "y": y_all}
+        index = jax.random.randint(jax.random.fold_in(key, step), (b,), 0, x_all.shape[0])
+        return {"x": x_all[index], "y": y_all[index]}
+
+    def scores(self, params, key: jax.Array) -> dict[str, float]:
+        """`lib_scores` or `llc_scores` (module docstring)."""
+        if self.config.problem == "lib":
+            return lib_scores(params, self.arrays, self.config.eval)
+        return llc_scores(params, self.arrays, self.config, key)
+
+    def check_member(self, config: ml_collections.ConfigDict) -> None:
+        validate(config)
+        make_optimizer(config)
+
+
+def ablation_curve(sections, layer, basis, f, y) -> np.ndarray:
+    """Test CE with node layer `layer` kept to its first k = 1..size features of `basis`."""
+    logits = lib.ablation_outputs(sections, layer, basis, f)
+    return np.asarray(jax.vmap(lambda z: cross_entropy(z, y))(logits), np.float64)
+
+
+def lib_scores(params, arrays: dict, e: ml_collections.ConfigDict) -> dict[str, float]:
+    """LIB vs PCA vs neurons on the digits MLP (module docstring); keys `eval/<name>/l<layer>`."""
+    sections = lib.mlp_sections(lib.fold_mlp(params))
+    f_train = lib.with_constant(arrays["x_train"])
+    f_test = lib.with_constant(arrays["x_test"])
+    y = arrays["y_test"]
+    train_layers = lib.node_layers(sections, f_train)
+    test_layers = lib.node_layers(sections, f_test)
+    bases = {
+        "lib": lib.lib_bases(sections, f_train),
+        "pca": [lib.pca_basis(f) for f in train_layers],
+        "neuron": [lib.neuron_basis(f) for f in train_layers],
+    }
+    # PCA cut to LIB's number of directions in every layer: graphs of equal node counts
+    bases["pca_equal"] = [
+        lib.Basis(p.C[:, : b.size], p.C_pinv[: b.size], p.gram_eigenvalues, gram_rank=p.gram_rank)
+        for p, b in zip(bases["pca"], bases["lib"], strict=True)
+    ]
+    logits = test_layers[-1]
+    full = float(cross_entropy(logits, y))
+    out = {"eval/test_loss": full, "eval/test_accuracy": float(np.mean(logits.argmax(-1) == y))}
+    for layer in range(len(sections)):
+        tag = f"l{layer}"
+        b = bases["lib"][layer]
+        out[f"eval/width/{tag}"] = train_layers[layer].shape[1]
+        out[f"eval/rank_deficit_gram/{tag}"] = train_layers[layer].shape[1] - b.gram_rank
+        out[f"eval/rank_deficit_m/{tag}"] = b.gram_rank - b.m_rank
+        for name in ("lib", "pca"):
+            curve = ablation_curve(sections, layer, bases[name][layer], test_layers[layer], y)
+            within = np.flatnonzero(curve - full <= e.loss_tolerance)
+            out[f"eval/k_star_{name}/{tag}"] = int(within[0] + 1) if len(within) else -1
+            out[f"eval/size_{name}/{tag}"] = len(curve)
+            out[f"eval/truncation_cost_{name}/{tag}"] = float(curve[-1] - full)
+            for k, value in enumerate(curve, 1):
+                out[f"eval/ablated_loss_{name}/{tag}/k{k:02d}"] = float(value)
+        rows = np.random.RandomState(0).permutation(len(f_train))[: e.graph_examples]
+        for name in BASES:
+            edges = lib.interaction_graph(
+                sections[layer], bases[name][layer], bases[name][layer + 1],
+                train_layers[layer][rows], e.n_alpha,
+            )  # fmt: skip
+            out[f"eval/gini_{name}/{tag}"] = lib.gini(edges)
+            out[f"eval/top5_{name}/{tag}"] = lib.top_mass(edges, 0.05)
+    return out
+
+
+def llc_scores(params, arrays: dict, config, key) -> dict[str, float]:
+    """λ̂ (`sgld.llc`) of the trained network and, with `eval.planted`, of its duplicated and
+    dead-unit paddings; their train losses (the same function: equal up to rounding)."""
+    e = config.eval
+    smoothing = config.objective.smoothing
+    x, y = arrays["x_train"], arrays["y_train"]
+
+    def loss(p):
+        width = p["Dense_0"]["bias"].shape[0]
+        return cross_entropy(MLP((width,), 10).apply({"params": p}, x), y, smoothing)
+
+    nets = {"trained": params}
+    if e.planted:
+        nets |= {"duplicated": duplicated(params), "dead": with_dead_units(params)}
+    out = {}
+    for name, p in nets.items():
+        out[f"eval/train_loss/{name}"] = float(loss(p))
+        estimate = sgld.llc(
+            loss, p, len(x), jax.random.fold_in(key, 0), steps=e.sgld_steps,
+            chains=e.sgld_chains, step_size=e.sgld_step_size, localization=e.sgld_gamma,
+            burn_in=e.sgld_burn_in,
+        )  # fmt: skip
+        out[f"eval/llc/{name}"] = estimate["llc"]
+        out[f"eval/llc_chain_sd/{name}"] = estimate["chain_sd"]
+    return out
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+    validate_core(config)
+    problem = get_field(config, "problem")
+    if problem not in PROBLEMS:
+        raise UserError(f"config field 'problem': unknown {problem!r}; known: {PROBLEMS}")
+    if problem == "llc" and len(get_field(config, "model.widths")) != 1:
+        raise UserError("the llc problem's MLP has one hidden layer (model.widths=(h,))")
+    if get_field(config, "objective.smoothing") < 0:
+        raise UserError("config field 'objective.smoothing' must be >= 0")
+
+
+def build(config: ml_collections.ConfigDict) -> LIBTask:
+    validate(config)
+    mesh = parallel.data_mesh()
+    parallel.check_batch_size(config.batch_size, mesh)
+    xtr, ytr, xte, yte = digits_split(config.data.split_seed, config.data.test_fraction)
+    if config.batch_size > len(xtr):
+        raise UserError(
+            f"config field 'batch_size' ({config.batch_size}) exceeds the training set ({len(xtr)})"
+        )
+    arrays = {"x_train": jnp.asarray(xtr), "y_train": jnp.asarray(ytr)}
+    arrays |= {"x_test": jnp.asarray(xte), "y_test": jnp.asarray(yte)}
+    return LIBTask(
+        config=config,
+        model=MLP(tuple(config.model.widths), 10),
+        objective_fn=classification_loss,
+        tx=make_optimizer(config),
+        mesh=mesh,
+        keys=RunKeys.from_seed(config.seed),
+        arrays=arrays,
+    )
