@@ -40,7 +40,22 @@ LAYERS = (0, 1, 2)
 
 # The claims that do not reproduce, per setting, with the measured numbers (filled from the
 # committed results; `test_p45_local_interaction_basis_claims.py` asserts them as strict xfails).
-EXPECTED_FAILURES: dict[str, dict[str, str]] = {"cpu": {}, "smoke": {}}
+EXPECTED_FAILURES: dict[str, dict[str, str]] = {
+    "cpu": {
+        "graph_sparser_than_pca": (
+            "only at the input layer (3 seeds; Gini of the squared integrated-gradient edges, "
+            "LIB vs all PCA directions: l0 0.996 vs 0.982, l1 0.982 vs 0.988, l2 0.959 vs "
+            "0.986): PCA's near-zero trailing directions (56 of 65 kept at l2 vs LIB's 10) add "
+            "near-zero edges that raise its Gini; NOTES.md 'Sparsity'"
+        ),
+        "graph_sparser_than_pca_equal_size": (
+            "level at l1 (3 seeds; Gini LIB 0.982 vs PCA cut to LIB's sizes 0.982: 0.979/0.981, "
+            "0.980/0.981, 0.986/0.984 per seed), sparser at l0 (0.996 vs 0.979) and l2 (0.959 "
+            "vs 0.925); NOTES.md 'Sparsity'"
+        ),
+    },
+    "smoke": {},
+}
 
 
 def load(path) -> dict:
