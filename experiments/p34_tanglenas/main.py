@@ -1,0 +1,141 @@
+"""Trains P34's runs of one setting through the training core and writes `results/<setting>.json`:
+`python -m experiments.p34_tanglenas.main --setting cpu`.
+
+The runs (`config.get_sweep`), one `disentax.train.sweep.run_sweep` per method in
+`--workdir/<method>` (resumable), timed separately: the ground-truth table (every architecture
+alone × the ground-truth seeds), then DARTS and DrNAS with weight superposition and the SPOS
+supernet, each over the search seeds. The results file holds each method's config (its first
+member's), the seeds, per member every `eval/` number and the final train metrics, the memory
+(parameter counts), the summary and claims' outcomes (`claims.py`), package versions, the
+commit and the wall times.
+"""
+
+import argparse
+import json
+import pathlib
+import platform
+import subprocess
+import time
+from importlib import metadata
+
+import jax
+
+from disentax import config as config_lib
+from disentax.train import build
+from disentax.train.sweep import run_sweep
+from experiments.p34_tanglenas import claims, layers
+from experiments.p34_tanglenas import config as config_module
+
+CONFIG = "experiments.p34_tanglenas.config"
+RESULTS = pathlib.Path(__file__).resolve().with_name("results")
+PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "scipy", "scikit-learn", "disentax")
+METHODS = ("fixed", "darts", "drnas", "spos")
+
+
+def provenance() -> dict:
+    """Package versions, Python, the JAX backend and devices, and the git commit (with `+dirty`
+    when the work tree has changes)."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    root = pathlib.Path(__file__).resolve().parents[2]
+    try:
+
+        def git(*args: str) -> str:
+            return subprocess.run(
+                ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+            ).stdout.strip()
+
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+        commit += "+dirty" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    return {
+        "versions": versions,
+        "python": platform.python_version(),
+        "backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "commit": commit,
+    }
+
+
+def memory(config) -> dict:
+    """Parameter counts: the supernet's weights (one tensor per layer at the largest choice),
+    the largest architecture built at its own sizes, and the architecture parameters."""
+    run = build(config)
+    params = run.init_member(jax.random.PRNGKey(0), jax.random.PRNGKey(1)).params
+    n = len(layers.architectures(config.model.num_layers))
+    sizes = [layers.standalone_param_count(i, config.model.num_layers) for i in range(n)]
+    arch = params.get("arch", {}) if isinstance(params, dict) else {}
+    return {
+        "supernet_weights": layers.param_count(params["model"] if arch else params),
+        "largest_architecture": max(sizes),
+        "smallest_architecture": min(sizes),
+        "architecture_parameters": layers.param_count(arch),
+        "num_architectures": n,
+    }
+
+
+def collect(configs, rows) -> dict:
+    """{"config": the first member's config, "members": [{"seed", "arch"?, eval/train numbers,
+    alive}, ...]} for one method, in the sweep's order."""
+    members = []
+    for config, row in zip(configs, rows, strict=True):
+        member = {"seed": config.seed}
+        if config.method == "fixed":
+            member["arch"] = config.objective.arch
+        member.update(
+            {k: v for k, v in row.items() if k.startswith(("eval/", "train/")) or k == "alive"}
+        )
+        members.append(member)
+    return {"config": json.loads(config_lib.to_json(configs[0])), "members": members}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--setting", default="cpu", choices=("cpu", "smoke", "paper"))
+    parser.add_argument("--workdir", type=pathlib.Path, help="default: runs/p34_<setting>")
+    parser.add_argument("--seeds", type=int, default=0, help="search seeds; 0: the setting's")
+    parser.add_argument("--strategy", default="auto", choices=("auto", "vmap", "loop"))
+    parser.add_argument("--out", type=pathlib.Path, help="default: results/<setting>.json here")
+    args = parser.parse_args(argv)
+    workdir = args.workdir or pathlib.Path("runs") / f"p34_{args.setting}"
+    out = args.out or RESULTS / f"{args.setting}.json"
+    arg = args.setting + (f",seeds={args.seeds}" if args.seeds else "")
+    configs = config_lib.load_sweep(f"{CONFIG}:{arg}")
+    start = time.time()
+    runs, wall = {}, {}
+    for method in METHODS:
+        members = [c for c in configs if c.method == method]
+        t = time.time()
+        rows = run_sweep(members, workdir / method, strategy=args.strategy, progress=False)
+        wall[method] = round(time.time() - t, 1)
+        runs[method] = collect(members, rows)
+        print(f"{method}: {len(members)} runs, {wall[method]} s", flush=True)
+    results = {
+        "setting": args.setting,
+        "command": f"python -m experiments.p34_tanglenas.main --setting {args.setting}",
+        "wall_s": round(time.time() - start, 1),
+        "wall_s_per_method": wall,
+        "rs_samples": config_module.RS_SAMPLES[args.setting],
+        "memory": memory(next(c for c in configs if c.method == "darts")),
+        "runs": runs,
+        **provenance(),
+    }
+    results["summary"] = claims.summarise(results)
+    results["claims"] = claims.outcomes(results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    print(claims.table(results))
+    for name, failure in results["claims"].items():
+        print(f"{name}: {'holds' if failure is None else failure}")
+    print(f"wrote {out} ({results['wall_s']} s)")
+    return results
+
+
+if __name__ == "__main__":
+    main()
