@@ -2,14 +2,15 @@
 
 Argument (`disentax.config.parse_arg`): comma-separated `key=value` items and flags, e.g.
 `experiments.p45_local_interaction_basis.config:problem=llc,width=32,seed=2,cpu`:
-- `problem`: lib (default: the LIB/PCA/neuron comparison on a two-hidden-layer MLP) or llc
-  (P27's λ̂ of a one-hidden-layer MLP); `width` (llc: the hidden width, default 16; with
+- `problem`: lib (default: the LIB/PCA/neuron comparison on a two-hidden-layer digits MLP),
+  modadd (the same comparison and the Fourier alignment on a modular-addition MLP, p = 31) or
+  llc (P27's λ̂ of a one-hidden-layer digits MLP); `width` (llc: the hidden width, default 16; with
   `planted`, the default for width 16, its duplicated and dead-unit paddings are scored too);
   `seed` (default 0); `steps` (0: the setting's);
 - the setting, one flag: `cpu` (the claim run, the default), `smoke` (a few steps, for tests)
   or `paper` (wider networks, longer training and chains; for accelerators).
-`get_sweep(arg)` lists one setting's runs: lib, llc at width h (planted) and llc at width 2h,
-each over seeds 0..N−1 (`seeds=N` overrides the setting's number).
+`get_sweep(arg)` lists one setting's runs: lib, llc at width h (planted), llc at width 2h and
+modadd, each over seeds 0..N−1 (`seeds=N` overrides the setting's number).
 """
 
 import ml_collections
@@ -18,7 +19,7 @@ from disentax import config as config_lib
 from disentax.errors import UserError
 
 TASK = "experiments.p45_local_interaction_basis.task"
-PROBLEMS = ("lib", "llc")
+PROBLEMS = ("lib", "llc", "modadd")
 SETTINGS = ("cpu", "smoke", "paper")
 NUM_SEEDS = {"cpu": 3, "smoke": 1, "paper": 10}
 LLC_WIDTH = {"cpu": 16, "smoke": 4, "paper": 64}  # the planted network's; the dense one is 2×
@@ -55,6 +56,16 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.eval.update(
             {"loss_tolerance": 0.05, "graph_examples": 400, "n_alpha": 8}
         )  # fmt: skip
+    elif args.problem == "modadd":
+        c.data = ml_collections.ConfigDict({"p": 31, "split_seed": 0, "train_fraction": 0.6})
+        c.model = ml_collections.ConfigDict({"widths": (128,)})
+        c.batch_size = 576  # the whole training set (⌊0.6 · 31²⌋)
+        c.num_steps = 12_500  # generalises (test accuracy > 0.99) by then
+        c.optimizer.weight_decay = 1.0
+        c.eval.update(
+            {"loss_tolerance": 0.05, "graph_examples": 400, "n_alpha": 8,
+             "fourier_directions": 10, "key_share": 0.1}
+        )  # fmt: skip
     else:
         width = args.width or LLC_WIDTH[setting]
         c.model = ml_collections.ConfigDict({"widths": (width,)})
@@ -69,8 +80,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     if setting == "smoke":
         c.num_steps = 4
         c.log_every_steps = c.checkpoint_every_steps = 2
-        if args.problem == "lib":
-            c.model.widths = (8, 8)
+        if args.problem in ("lib", "modadd"):
+            c.model.widths = (8, 8) if args.problem == "lib" else (8,)
             c.eval.graph_examples = 32
             c.eval.n_alpha = 2
         else:
@@ -80,6 +91,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.checkpoint_every_steps = 5000
         if args.problem == "llc":
             c.eval.sgld_steps, c.eval.sgld_chains = 10_000, 8
+        if args.problem == "modadd":
+            c.data.p, c.batch_size = 59, 2088  # ⌊0.6 · 59²⌋
+            c.num_steps = 50_000
     if args.steps:
         c.num_steps = args.steps
     return c
@@ -97,6 +111,7 @@ def get_sweep(arg: str | None = None) -> list[str]:
     extra = f",{setting}" + (f",steps={args.steps}" if args.steps else "")
     h = LLC_WIDTH[setting]
     runs = ["problem=lib", f"problem=llc,width={h}", f"problem=llc,width={2 * h}"]
+    runs.append("problem=modadd")
     return [f"{run},seed={s}{extra}" for run in runs for s in range(seeds)]
 
 

@@ -31,7 +31,7 @@ from disentax.train.optimizer import make_optimizer
 from disentax.train.task import RunKeys, Task, get_field, validate_core
 from experiments.p45_local_interaction_basis import lib, sgld
 
-PROBLEMS = ("lib", "llc")
+PROBLEMS = ("lib", "llc", "modadd")
 BASES = ("lib", "pca", "pca_equal", "neuron")
 
 
@@ -54,6 +54,41 @@ def digits_split(seed: int, test_fraction: float):
     n_test = int(np.ceil(test_fraction * len(x)))
     train, test = order[:-n_test], order[-n_test:]
     return x[train], y[train], x[test], y[test]
+
+
+def modular_addition(p: int, seed: int, train_fraction: float):
+    """All pairs (a, b) ∈ Z_p², x = [onehot(a), onehot(b)] `[p², 2p]`, y = (a + b) mod p, in
+    grid order (row a·p + b), and a permutation's first ⌊train_fraction·p²⌋ rows as training
+    set: (x, y, train rows, test rows)."""
+    a, b = np.divmod(np.arange(p * p), p)
+    x = np.concatenate([np.eye(p)[a], np.eye(p)[b]], 1).astype(np.float32)
+    order = np.random.RandomState(seed).permutation(p * p)
+    n_train = int(train_fraction * p * p)
+    return x, ((a + b) % p).astype(np.int32), order[:n_train], order[n_train:]
+
+
+def frequency_concentration(g: np.ndarray, p: int) -> tuple[float, int]:
+    """(c, k) of a feature g `[p²]` on the grid (a, b): the largest share, over frequencies
+    k = 1..(p−1)/2, of g's non-constant Fourier power |DFT₂(g)|² on the 2D frequencies
+    (k₁, k₂) with k₁, k₂ ∈ {0, k, −k} (functions of cos/sin of ka, kb, k(a ± b)), and that k."""
+    power = np.abs(np.fft.fft2(np.asarray(g, np.float64).reshape(p, p))) ** 2
+    power[0, 0] = 0.0
+    total = power.sum()
+    if total <= 0:
+        return 0.0, 0
+    shares = []
+    for k in range(1, (p - 1) // 2 + 1):
+        idx = np.array([0, k, p - k])
+        shares.append(power[np.ix_(idx, idx)].sum() / total)
+    return float(max(shares)), int(np.argmax(shares) + 1)
+
+
+def key_frequencies(kernel: np.ndarray, p: int, share: float) -> list[int]:
+    """The frequencies k = 1..(p−1)/2 whose Fourier power in the embedding (the first kernel's
+    rows of a, `[p, h]`, transformed along a) is at least `share` of the largest one's."""
+    power = np.abs(np.fft.fft(np.asarray(kernel[:p], np.float64), axis=0)) ** 2
+    per_k = np.array([power[k].sum() + power[p - k].sum() for k in range(1, (p - 1) // 2 + 1)])
+    return [int(k + 1) for k in np.flatnonzero(per_k >= share * per_k.max())]
 
 
 def cross_entropy(logits, y, smoothing: float = 0.0):
@@ -111,7 +146,7 @@ class LIBTask(Task):
     arrays: dict
 
     def example_inputs(self) -> tuple:
-        return (jnp.zeros((1, 64), jnp.float32),)
+        return (jnp.zeros((1, self.arrays["x_train"].shape[1]), jnp.float32),)
 
     def batch(self, key: jax.Array, step) -> dict:
         """{"x" `[B, 64]`, "y" `[B]`}: the whole training set when `batch_size` is its size,
@@ -125,7 +160,7 @@ class LIBTask(Task):
 
     def scores(self, params, key: jax.Array) -> dict[str, float]:
         """`lib_scores` or `llc_scores` (module docstring)."""
-        if self.config.problem == "lib":
+        if self.config.problem in ("lib", "modadd"):
             return lib_scores(params, self.arrays, self.config.eval)
         return llc_scores(params, self.arrays, self.config, key)
 
@@ -143,7 +178,7 @@ def ablation_curve(sections, layer, basis, f, y) -> np.ndarray:
 def lib_scores(params, arrays: dict, e: ml_collections.ConfigDict) -> dict[str, float]:
     """LIB vs PCA vs neurons on the digits MLP (module docstring); keys `eval/<name>/l<layer>`."""
     sections = lib.mlp_sections(lib.fold_mlp(params))
-    f_train = lib.with_constant(arrays["x_train"])
+    f_train = lib.with_constant(arrays.get("x_basis", arrays["x_train"]))
     f_test = lib.with_constant(arrays["x_test"])
     y = arrays["y_test"]
     train_layers = lib.node_layers(sections, f_train)
@@ -183,6 +218,31 @@ def lib_scores(params, arrays: dict, e: ml_collections.ConfigDict) -> dict[str, 
             )  # fmt: skip
             out[f"eval/gini_{name}/{tag}"] = lib.gini(edges)
             out[f"eval/top5_{name}/{tag}"] = lib.top_mass(edges, 0.05)
+    if "p" in arrays:
+        out |= fourier_scores(params, arrays["p"], bases, train_layers, e)
+    return out
+
+
+def fourier_scores(params, p: int, bases: dict, layers: list, e) -> dict[str, float]:
+    """Modular addition: the key frequencies (`key_frequencies` of the embedding) and, per
+    basis and hidden or input node layer, over its first `eval.fourier_directions` directions,
+    the mean `frequency_concentration` and the share of directions whose frequency is key.
+    `layers` are the node layers on all p² pairs in grid order."""
+    keys = key_frequencies(np.asarray(params["Dense_0"]["kernel"]), p, e.key_share)
+    out = {"eval/num_key_frequencies": len(keys)}
+    out |= {f"eval/key_frequency/{i}": k for i, k in enumerate(keys)}
+    for layer in range(len(layers) - 1):
+        f = np.asarray(layers[layer], np.float64)
+        for name in ("lib", "pca", "neuron"):
+            basis = bases[name][layer]
+            if name == "neuron":  # the most active neurons first
+                order = np.argsort(-np.mean((f @ basis.C) ** 2, 0), kind="stable")
+                c = basis.C[:, order]
+            else:
+                c = basis.C
+            found = [frequency_concentration(g, p) for g in (f @ c[:, : e.fourier_directions]).T]
+            out[f"eval/fourier_conc_{name}/l{layer}"] = float(np.mean([c for c, _ in found]))
+            out[f"eval/fourier_key_{name}/l{layer}"] = float(np.mean([k in keys for _, k in found]))
     return out
 
 
@@ -228,16 +288,24 @@ def build(config: ml_collections.ConfigDict) -> LIBTask:
     validate(config)
     mesh = parallel.data_mesh()
     parallel.check_batch_size(config.batch_size, mesh)
-    xtr, ytr, xte, yte = digits_split(config.data.split_seed, config.data.test_fraction)
+    extra = {}
+    if config.problem == "modadd":
+        d = config.data
+        x, y, train, test = modular_addition(d.p, d.split_seed, d.train_fraction)
+        xtr, ytr, xte, yte = x[train], y[train], x[test], y[test]
+        extra = {"x_basis": jnp.asarray(x), "p": d.p}
+    else:
+        xtr, ytr, xte, yte = digits_split(config.data.split_seed, config.data.test_fraction)
     if config.batch_size > len(xtr):
         raise UserError(
             f"config field 'batch_size' ({config.batch_size}) exceeds the training set ({len(xtr)})"
         )
     arrays = {"x_train": jnp.asarray(xtr), "y_train": jnp.asarray(ytr)}
-    arrays |= {"x_test": jnp.asarray(xte), "y_test": jnp.asarray(yte)}
+    arrays |= {"x_test": jnp.asarray(xte), "y_test": jnp.asarray(yte)} | extra
+    outputs = config.data.p if config.problem == "modadd" else 10
     return LIBTask(
         config=config,
-        model=MLP(tuple(config.model.widths), 10),
+        model=MLP(tuple(config.model.widths), outputs),
         objective_fn=classification_loss,
         tx=make_optimizer(config),
         mesh=mesh,
