@@ -3,7 +3,8 @@
 `python -m experiments.p45_local_interaction_basis.main --setting cpu`.
 
 The runs (`config.get_sweep`): the LIB digits MLP, the LLC network of width h (scored with its
-planted degeneracy) and the dense one of width 2h, each over the setting's seeds, trained as
+planted degeneracy), the dense one of width 2h and the modular-addition MLP, each over the
+setting's seeds, trained as
 populations by `disentax.train.sweep.run_sweep` in `--workdir` (resumable). The results file
 holds the config of each run (seed 0's), the seeds, per seed every `eval/` number and the final
 train metrics, the claims' outcomes (`claims.py`), package versions, the commit and the wall
@@ -31,10 +32,10 @@ PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "scikit-learn", "disentax
 
 
 def run_name(config) -> str:
-    """lib, or llc_h<width> (the planted width and the dense one, twice as wide)."""
-    if config.problem == "lib":
-        return "lib"
-    return f"llc_h{config.model.widths[0]}"
+    """lib, modadd, or llc_h<width> (the planted width and the dense one, twice as wide)."""
+    if config.problem == "llc":
+        return f"llc_h{config.model.widths[0]}"
+    return config.problem
 
 
 def provenance() -> dict:
