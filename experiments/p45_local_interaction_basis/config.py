@@ -3,14 +3,16 @@
 Argument (`disentax.config.parse_arg`): comma-separated `key=value` items and flags, e.g.
 `experiments.p45_local_interaction_basis.config:problem=llc,width=32,seed=2,cpu`:
 - `problem`: lib (default: the LIB/PCA/neuron comparison on a two-hidden-layer digits MLP),
-  modadd (the same comparison and the Fourier alignment on a modular-addition MLP, p = 31) or
-  llc (P27's λ̂ of a one-hidden-layer digits MLP); `width` (llc: the hidden width, default 16; with
-  `planted`, the default for width 16, its duplicated and dead-unit paddings are scored too);
+  modadd (the same comparison and the Fourier alignment on a modular-addition MLP, p = 31),
+  twotask (the same on an MLP doing two independent digits tasks, and whether a split of its
+  interaction graph recovers them) or llc (P27's λ̂ of a one-hidden-layer digits MLP);
+  `width` (llc: the hidden width, default 16; with `planted`, the default for width 16, its
+  duplicated and dead-unit paddings are scored too);
   `seed` (default 0); `steps` (0: the setting's);
 - the setting, one flag: `cpu` (the claim run, the default), `smoke` (a few steps, for tests)
   or `paper` (wider networks, longer training and chains; for accelerators).
-`get_sweep(arg)` lists one setting's runs: lib, llc at width h (planted), llc at width 2h and
-modadd, each over seeds 0..N−1 (`seeds=N` overrides the setting's number).
+`get_sweep(arg)` lists one setting's runs: lib, llc at width h (planted), llc at width 2h,
+modadd and twotask, each over seeds 0..N−1 (`seeds=N` overrides the setting's number).
 """
 
 import ml_collections
@@ -19,7 +21,7 @@ from disentax import config as config_lib
 from disentax.errors import UserError
 
 TASK = "experiments.p45_local_interaction_basis.task"
-PROBLEMS = ("lib", "llc", "modadd")
+PROBLEMS = ("lib", "llc", "modadd", "twotask")
 SETTINGS = ("cpu", "smoke", "paper")
 NUM_SEEDS = {"cpu": 3, "smoke": 1, "paper": 10}
 LLC_WIDTH = {"cpu": 16, "smoke": 4, "paper": 64}  # the planted network's; the dense one is 2×
@@ -46,10 +48,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.keep_checkpoints = 2
     c.async_checkpoints = True
     c.eval = ml_collections.ConfigDict({"every_steps": 0})
-    if args.problem == "lib":
+    if args.problem in ("lib", "twotask"):
         c.model = ml_collections.ConfigDict(
             {"widths": (64, 64) if setting != "paper" else (128,) * 3}
         )
+        if args.problem == "twotask":
+            c.data.pair_seed = 1  # image i is paired with image π(i), π from this seed
         c.batch_size = 128
         c.num_steps = 3000
         # k*: the fewest kept directions whose test CE is within 0.05 nats of the intact net's.
@@ -80,8 +84,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     if setting == "smoke":
         c.num_steps = 4
         c.log_every_steps = c.checkpoint_every_steps = 2
-        if args.problem in ("lib", "modadd"):
-            c.model.widths = (8, 8) if args.problem == "lib" else (8,)
+        if args.problem in ("lib", "modadd", "twotask"):
+            c.model.widths = (8,) if args.problem == "modadd" else (8, 8)
             c.eval.graph_examples = 32
             c.eval.n_alpha = 2
         else:
@@ -111,7 +115,7 @@ def get_sweep(arg: str | None = None) -> list[str]:
     extra = f",{setting}" + (f",steps={args.steps}" if args.steps else "")
     h = LLC_WIDTH[setting]
     runs = ["problem=lib", f"problem=llc,width={h}", f"problem=llc,width={2 * h}"]
-    runs.append("problem=modadd")
+    runs += ["problem=modadd", "problem=twotask"]
     return [f"{run},seed={s}{extra}" for run in runs for s in range(seeds)]
 
 

@@ -3,8 +3,8 @@
 `python -m experiments.p45_local_interaction_basis.main --setting cpu`.
 
 The runs (`config.get_sweep`): the LIB digits MLP, the LLC network of width h (scored with its
-planted degeneracy), the dense one of width 2h and the modular-addition MLP, each over the
-setting's seeds, trained as
+planted degeneracy), the dense one of width 2h, the modular-addition MLP and the two-task
+MLP, each over the setting's seeds, trained as
 populations by `disentax.train.sweep.run_sweep` in `--workdir` (resumable). The results file
 holds the config of each run (seed 0's), the seeds, per seed every `eval/` number and the final
 train metrics, the claims' outcomes (`claims.py`), package versions, the commit and the wall

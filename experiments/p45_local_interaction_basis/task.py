@@ -31,7 +31,7 @@ from disentax.train.optimizer import make_optimizer
 from disentax.train.task import RunKeys, Task, get_field, validate_core
 from experiments.p45_local_interaction_basis import lib, sgld
 
-PROBLEMS = ("lib", "llc", "modadd")
+PROBLEMS = ("lib", "llc", "modadd", "twotask")
 BASES = ("lib", "pca", "pca_equal", "neuron")
 
 
@@ -97,13 +97,48 @@ def cross_entropy(logits, y, smoothing: float = 0.0):
     return jnp.mean(optax.softmax_cross_entropy(logits, target))
 
 
+def task_loss(logits, y, smoothing: float = 0.0):
+    """CE(logits, y) for labels y `[N]`; for two tasks (y `[N, 2]`, 20 logits) the sum of the
+    CE of logits[:, :10] against y[:, 0] and of logits[:, 10:] against y[:, 1]."""
+    if y.ndim == 1:
+        return cross_entropy(logits, y, smoothing)
+    return cross_entropy(logits[:, :10], y[:, 0], smoothing) + cross_entropy(
+        logits[:, 10:], y[:, 1], smoothing
+    )
+
+
+def task_accuracy(logits, y):
+    """Accuracy (two tasks: the mean of both)."""
+    if y.ndim == 1:
+        return jnp.mean(jnp.argmax(logits, -1) == y)
+    a = jnp.argmax(logits[:, :10], -1) == y[:, 0]
+    return (jnp.mean(a) + jnp.mean(jnp.argmax(logits[:, 10:], -1) == y[:, 1])) / 2
+
+
 def classification_loss(params, batch, rng, *, model, step, smoothing=0.0):
-    """ℓ(θ) = mean CE(f_θ(x), smoothed one-hot y) -> (loss, {"loss", "accuracy"})."""
+    """ℓ(θ) = mean CE(f_θ(x), smoothed one-hot y) (`task_loss`) -> (loss, {"loss",
+    "accuracy"})."""
     del rng, step
     logits = model.apply({"params": params}, batch["x"])
-    loss = cross_entropy(logits, batch["y"], smoothing)
-    accuracy = jnp.mean(jnp.argmax(logits, -1) == batch["y"])
-    return loss, {"loss": loss, "accuracy": accuracy}
+    loss = task_loss(logits, batch["y"], smoothing)
+    return loss, {"loss": loss, "accuracy": task_accuracy(logits, batch["y"])}
+
+
+def two_digits(x, y, seed: int):
+    """Two independent tasks in one network: x `[N, 128]` = [image i, image π(i)], y `[N, 2]` =
+    (y_i, y_π(i)) with π a permutation drawn from `seed`."""
+    partner = np.random.RandomState(seed).permutation(len(x))
+    return np.concatenate([x, x[partner]], 1), np.stack([y, y[partner]], 1)
+
+
+def spectral_split(adjacency: np.ndarray) -> np.ndarray:
+    """Two clusters of a graph's nodes (bool `[n]`): the sign of the Fiedler vector of the
+    normalised Laplacian I − D^{−1/2} A D^{−1/2} (A symmetric, non-negative)."""
+    degree = adjacency.sum(1)
+    inv = 1 / np.sqrt(np.maximum(degree, 1e-300))
+    lap = np.eye(len(adjacency)) - inv[:, None] * adjacency * inv[None, :]
+    _, vec = np.linalg.eigh(lap)
+    return vec[:, 1] * inv > 0
 
 
 # --- planted degeneracy (P27)
@@ -160,7 +195,7 @@ class LIBTask(Task):
 
     def scores(self, params, key: jax.Array) -> dict[str, float]:
         """`lib_scores` or `llc_scores` (module docstring)."""
-        if self.config.problem in ("lib", "modadd"):
+        if self.config.problem in ("lib", "modadd", "twotask"):
             return lib_scores(params, self.arrays, self.config.eval)
         return llc_scores(params, self.arrays, self.config, key)
 
@@ -172,7 +207,7 @@ class LIBTask(Task):
 def ablation_curve(sections, layer, basis, f, y) -> np.ndarray:
     """Test CE with node layer `layer` kept to its first k = 1..size features of `basis`."""
     logits = lib.ablation_outputs(sections, layer, basis, f)
-    return np.asarray(jax.vmap(lambda z: cross_entropy(z, y))(logits), np.float64)
+    return np.asarray(jax.vmap(lambda z: task_loss(z, y))(logits), np.float64)
 
 
 def lib_scores(params, arrays: dict, e: ml_collections.ConfigDict) -> dict[str, float]:
@@ -194,8 +229,9 @@ def lib_scores(params, arrays: dict, e: ml_collections.ConfigDict) -> dict[str, 
         for p, b in zip(bases["pca"], bases["lib"], strict=True)
     ]
     logits = test_layers[-1]
-    full = float(cross_entropy(logits, y))
-    out = {"eval/test_loss": full, "eval/test_accuracy": float(np.mean(logits.argmax(-1) == y))}
+    full = float(task_loss(logits, y))
+    out = {"eval/test_loss": full, "eval/test_accuracy": float(task_accuracy(logits, y))}
+    graphs = {}
     for layer in range(len(sections)):
         tag = f"l{layer}"
         b = bases["lib"][layer]
@@ -216,11 +252,46 @@ def lib_scores(params, arrays: dict, e: ml_collections.ConfigDict) -> dict[str, 
                 sections[layer], bases[name][layer], bases[name][layer + 1],
                 train_layers[layer][rows], e.n_alpha,
             )  # fmt: skip
+            graphs.setdefault(name, []).append(edges)
             out[f"eval/gini_{name}/{tag}"] = lib.gini(edges)
             out[f"eval/top5_{name}/{tag}"] = lib.top_mass(edges, 0.05)
     if "p" in arrays:
         out |= fourier_scores(params, arrays["p"], bases, train_layers, e)
+    if y.ndim == 2:
+        for name in ("lib", "neuron"):
+            out[f"eval/modularity_{name}"] = modularity_recovery(graphs[name], bases[name])
     return out
+
+
+def modularity_recovery(edges: list[np.ndarray], bases: list) -> float:
+    """Two tasks: the graph of all node layers (edge weights √E, the absolute integrated
+    gradients) split in two by `spectral_split`; the share of input and output nodes put on
+    their task's side (best of the two labellings). A node's task: the input block (image 1 or
+    2) or output block (logits 0–9 or 10–19) holding most of its direction's squared weight;
+    hidden nodes are clustered but not scored (their task is not known)."""
+    sizes = [b.size for b in bases]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    adjacency = np.zeros((offsets[-1], offsets[-1]))
+    for layer, e in enumerate(edges):
+        block = np.sqrt(e)
+        i, j = (
+            slice(offsets[layer], offsets[layer + 1]),
+            slice(offsets[layer + 1], offsets[layer + 2]),
+        )
+        adjacency[i, j], adjacency[j, i] = block, block.T
+    alive = adjacency.sum(1) > 1e-12 * adjacency.sum()
+    cluster = np.zeros(len(adjacency), bool)
+    cluster[alive] = spectral_split(adjacency[np.ix_(alive, alive)])
+    c_in, c_out = bases[0].C, bases[-1].C
+    truth_in = np.sum(c_in[:64] ** 2, 0) < np.sum(c_in[64:128] ** 2, 0)
+    truth_out = np.sum(c_out[:10] ** 2, 0) < np.sum(c_out[10:] ** 2, 0)
+    # the input's constant direction (mostly the folded bias) belongs to neither task
+    known_in = np.sum(c_in[:128] ** 2, 0) > np.sum(c_in[128:] ** 2, 0)
+    truth = np.concatenate([truth_in[known_in], truth_out])
+    found = np.concatenate([cluster[: sizes[0]][known_in], cluster[offsets[-2] :]])
+    keep = np.concatenate([alive[: sizes[0]][known_in], alive[offsets[-2] :]])
+    match = np.mean(truth[keep] == found[keep])
+    return float(max(match, 1 - match))
 
 
 def fourier_scores(params, p: int, bases: dict, layers: list, e) -> dict[str, float]:
@@ -289,7 +360,11 @@ def build(config: ml_collections.ConfigDict) -> LIBTask:
     mesh = parallel.data_mesh()
     parallel.check_batch_size(config.batch_size, mesh)
     extra = {}
-    if config.problem == "modadd":
+    if config.problem == "twotask":
+        xtr, ytr, xte, yte = digits_split(config.data.split_seed, config.data.test_fraction)
+        xtr, ytr = two_digits(xtr, ytr, config.data.pair_seed)
+        xte, yte = two_digits(xte, yte, config.data.pair_seed + 1)
+    elif config.problem == "modadd":
         d = config.data
         x, y, train, test = modular_addition(d.p, d.split_seed, d.train_fraction)
         xtr, ytr, xte, yte = x[train], y[train], x[test], y[test]
@@ -302,7 +377,7 @@ def build(config: ml_collections.ConfigDict) -> LIBTask:
         )
     arrays = {"x_train": jnp.asarray(xtr), "y_train": jnp.asarray(ytr)}
     arrays |= {"x_test": jnp.asarray(xte), "y_test": jnp.asarray(yte)} | extra
-    outputs = config.data.p if config.problem == "modadd" else 10
+    outputs = {"modadd": config.data.get("p"), "twotask": 20}.get(config.problem, 10)
     return LIBTask(
         config=config,
         model=MLP(tuple(config.model.widths), outputs),
