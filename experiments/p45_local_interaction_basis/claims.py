@@ -67,6 +67,12 @@ EXPECTED_FAILURES: dict[str, dict[str, str]] = {
             "0.980/0.981, 0.986/0.984 per seed), sparser at l0 (0.996 vs 0.979) and l2 (0.959 "
             "vs 0.925); NOTES.md 'Sparsity'"
         ),
+        "twotask_modularity_recovered": (
+            "not recovered (3 seeds: the spectral split of the LIB interaction graph puts 0.513, "
+            "0.528, 0.533 of the input and output nodes on their task's side, the neuron graph "
+            "0.508 each; chance 0.5) although the LIB output directions are each within one "
+            "task; NOTES.md 'Two tasks'"
+        ),
     },
     "smoke": {},
 }

@@ -202,12 +202,12 @@ def ablation_outputs(sections: Sequence[Section], layer: int, basis: Basis, f) -
     """`[size, N, d_L]`: the network's outputs with node layer `layer` (f `[N, d]`) kept to its
     first k = 1..size features of `basis` (all k at once, one mask each)."""
     d = basis.C.shape[0]
-    masks = jnp.tril(jnp.ones((d, d), jnp.float32))[: basis.size]
-    rest = tuple(sections[layer:])
+    masks = jnp.tril(jnp.ones((d, d), jnp.float32))  # all d, so that one compilation serves
+    rest = tuple(sections[layer:])  # every basis of the layer; the first `size` are kept
     return _ablated(
         tuple(fn for fn, _ in rest), tuple(p for _, p in rest), padded(basis.C, (d, d)),
         padded(basis.C_pinv, (d, d)), jnp.asarray(f, jnp.float32), masks,
-    )  # fmt: skip
+    )[: basis.size]  # fmt: skip
 
 
 @functools.partial(jax.jit, static_argnums=0)

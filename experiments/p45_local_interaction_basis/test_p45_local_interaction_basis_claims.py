@@ -28,7 +28,7 @@ def test_claim_on_the_committed_cpu_results(claim):
 def test_the_committed_results_are_the_cpu_sweep_with_its_provenance():
     seeds = list(range(config.NUM_SEEDS["cpu"]))
     h = config.LLC_WIDTH["cpu"]
-    assert sorted(STORED["runs"]) == ["lib", f"llc_h{h}", f"llc_h{2 * h}"]
+    assert sorted(STORED["runs"]) == ["lib", f"llc_h{h}", f"llc_h{2 * h}", "modadd", "twotask"]
     for run in STORED["runs"].values():
         assert run["seeds"] == seeds
         problem = run["config"]["problem"]

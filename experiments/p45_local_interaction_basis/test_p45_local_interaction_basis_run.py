@@ -15,7 +15,9 @@ def test_the_smoke_setting_trains_every_run_and_writes_its_results(tmp_path):
         ["--setting", "smoke", "--workdir", str(tmp_path / "runs"), "--out", str(out)]
     )
     stored = json.loads(out.read_text())
-    assert stored["runs"].keys() == results["runs"].keys() == {"lib", "llc_h4", "llc_h8"}
+    assert stored["runs"].keys() == results["runs"].keys() == {
+        "lib", "llc_h4", "llc_h8", "modadd", "twotask",
+    }  # fmt: skip
     for run in stored["runs"].values():
         assert run["seeds"] == [0] and run["per_seed"][0]["alive"]
         assert run["config"]["task"] == "experiments.p45_local_interaction_basis.task"
@@ -26,6 +28,11 @@ def test_the_smoke_setting_trains_every_run_and_writes_its_results(tmp_path):
         assert 1 <= lib_row[f"eval/k_star_lib/l{layer}"] <= lib_row[f"eval/size_lib/l{layer}"]
         assert lib_row[f"eval/rank_deficit_gram/l{layer}"] >= 0
     assert lib_row["eval/rank_deficit_gram/l0"] >= 3  # the digits' always-blank pixels
+    modadd = stored["runs"]["modadd"]["per_seed"][0]
+    assert 0.0 <= modadd["eval/fourier_conc_lib/l1"] <= 1.0
+    assert modadd["eval/width/l0"] == 63  # [onehot(a), onehot(b), 1], p = 31
+    twotask = stored["runs"]["twotask"]["per_seed"][0]
+    assert 0.5 <= twotask["eval/modularity_lib"] <= 1.0 and twotask["eval/width/l0"] == 129
     planted = stored["runs"]["llc_h4"]["per_seed"][0]
     assert {"eval/llc/trained", "eval/llc/duplicated", "eval/llc/dead"} <= planted.keys()
     # the planted paddings compute the trained network's function
