@@ -17,7 +17,7 @@ On the modular-addition MLP (run "modadd", p = 31, node layers l0 input and l1 h
 - `modadd_fourier_more_concentrated_than_pca` (P45: LIB directions align with Fourier
   features): the mean share of a direction's Fourier power on one frequency
   (`task.frequency_concentration`), over the first 10 directions, is higher for LIB than for
-  PCA at l0 and l1 (mean over seeds).
+  PCA at l0 and l1 in every seed (the means alone differ by 0.002 at l1).
 On the MLP trained on two independent digits tasks side by side (run "twotask"):
 - `twotask_modularity_recovered` (P27's modularity step): a two-way spectral split of the whole
   LIB interaction graph puts at least `MIN_MODULE_MATCH` of the input and output nodes on their
@@ -66,6 +66,12 @@ EXPECTED_FAILURES: dict[str, dict[str, str]] = {
             "level at l1 (3 seeds; Gini LIB 0.982 vs PCA cut to LIB's sizes 0.982: 0.979/0.981, "
             "0.980/0.981, 0.986/0.984 per seed), sparser at l0 (0.996 vs 0.979) and l2 (0.959 "
             "vs 0.925); NOTES.md 'Sparsity'"
+        ),
+        "modadd_fourier_more_concentrated_than_pca": (
+            "only at the input (3 seeds; share of a direction's Fourier power on one frequency, "
+            "first 10 directions, LIB vs PCA: l0 0.335/0.142, 0.301/0.142, 0.403/0.142; l1 "
+            "0.292/0.298, 0.276/0.312, 0.314/0.267, level; single neurons 0.77): this MLP uses "
+            "all 15 frequencies; NOTES.md 'Modular addition'"
         ),
         "twotask_modularity_recovered": (
             "not recovered (3 seeds: the spectral split of the LIB interaction graph puts 0.513, "
@@ -159,9 +165,13 @@ def modadd_fourier_more_concentrated_than_pca(results: dict) -> str | None:
     for layer in MODADD_LAYERS:
         ours = values(results, "modadd", f"eval/fourier_conc_lib/l{layer}")
         theirs = values(results, "modadd", f"eval/fourier_conc_pca/l{layer}")
-        if not ours.mean() > theirs.mean():
-            bad.append(f"l{layer}: {ours.mean():.3f} vs {theirs.mean():.3f}")
-    return f"Fourier concentration (LIB) not above PCA's at {'; '.join(bad)}" if bad else None
+        if not (ours > theirs).all():
+            bad.append(f"l{layer}: {np.round(ours, 3).tolist()} vs {np.round(theirs, 3).tolist()}")
+    return (
+        f"Fourier concentration (LIB) not above PCA's in every seed at {'; '.join(bad)}"
+        if bad
+        else None
+    )
 
 
 def twotask_modularity_recovered(results: dict) -> str | None:
