@@ -14,21 +14,16 @@ time.
 import argparse
 import json
 import pathlib
-import platform
-import subprocess
 import time
-from importlib import metadata
-
-import jax
 
 from disentax import config as config_lib
+from disentax.provenance import provenance
 from disentax.train.sweep import run_sweep
 from experiments.p45_local_interaction_basis import claims
 
 CONFIG = "experiments.p45_local_interaction_basis.config"
 MODULE = "experiments.p45_local_interaction_basis.main"
 RESULTS = pathlib.Path(__file__).resolve().with_name("results")
-PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "scikit-learn", "disentax")
 
 
 def run_name(config) -> str:
@@ -36,39 +31,6 @@ def run_name(config) -> str:
     if config.problem == "llc":
         return f"llc_h{config.model.widths[0]}"
     return config.problem
-
-
-def provenance() -> dict:
-    """Package versions, Python, the JAX backend and devices, and the git commit (with `+dirty`
-    when the work tree has changes)."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    root = pathlib.Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        commit += "+dirty" if dirty else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    return {
-        "versions": versions,
-        "python": platform.python_version(),
-        "backend": jax.default_backend(),
-        "devices": [str(d) for d in jax.devices()],
-        "commit": commit,
-    }
 
 
 def collect(configs, rows) -> dict:

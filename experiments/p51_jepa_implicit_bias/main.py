@@ -12,16 +12,14 @@ the summary table, package versions, commit, wall time) and `results/<setting>.p
 import argparse
 import json
 import pathlib
-import platform
-import subprocess
 import time
-from importlib import metadata
 
 import jax
 import numpy as np
 
 from disentax import config as config_lib
 from disentax.analysis.intervals import t_interval
+from disentax.provenance import provenance
 from disentax.train import build
 from disentax.train.population import group
 from disentax.train.sweep import run_sweep
@@ -32,7 +30,6 @@ from experiments.p51_jepa_implicit_bias import theory
 CONFIG = "experiments.p51_jepa_implicit_bias.config"
 PACKAGE = pathlib.Path(__file__).resolve().parent
 RESULTS = PACKAGE / "results"
-VERSIONS = ("jax", "flax", "optax", "numpy", "scipy", "orbax-checkpoint")
 
 
 def member_configs(setting: str, seeds: int = 0) -> tuple[list[str], list]:
@@ -130,27 +127,6 @@ def summarise(members: list[dict]) -> list[dict]:
             }
         )
     return table
-
-
-def provenance() -> dict:
-    """Package versions, Python, backend, and the commit (with `-dirty` for local changes)."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=PACKAGE, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "."], cwd=PACKAGE, capture_output=True, text=True
-        ).stdout.strip()
-        commit += "-dirty" if dirty else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
-    return {
-        "versions": {p: metadata.version(p) for p in VERSIONS},
-        "python": platform.python_version(),
-        "backend": jax.default_backend(),
-        "devices": [str(d) for d in jax.devices()],
-        "commit": commit,
-    }
 
 
 def run(setting: str, workdir, out=None, *, seeds: int = 0, progress: bool = True) -> dict:

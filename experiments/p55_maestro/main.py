@@ -11,58 +11,20 @@ seeds, per seed every `eval/` number and the final train metrics, the claims' ou
 import argparse
 import json
 import pathlib
-import platform
-import subprocess
 import time
-from importlib import metadata
-
-import jax
 
 from disentax import config as config_lib
+from disentax.provenance import provenance
 from disentax.train.sweep import run_sweep
 from experiments.p55_maestro import claims
 
 CONFIG = "experiments.p55_maestro.config"
 RESULTS = pathlib.Path(__file__).resolve().with_name("results")
-PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "scikit-learn", "disentax")
 
 
 def run_name(config) -> str:
     """regression, autoencoder, classifier or classifier_dense."""
     return config.problem + ("" if config.model.factorized else "_dense")
-
-
-def provenance() -> dict:
-    """Package versions, Python, the JAX backend and devices, and the git commit (with `+dirty`
-    when the work tree has changes)."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    root = pathlib.Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        commit += "+dirty" if dirty else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    return {
-        "versions": versions,
-        "python": platform.python_version(),
-        "backend": jax.default_backend(),
-        "devices": [str(d) for d in jax.devices()],
-        "commit": commit,
-    }
 
 
 def collect(configs, rows) -> dict:

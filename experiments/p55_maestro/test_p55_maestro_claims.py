@@ -7,20 +7,13 @@ import pytest
 
 from disentax.errors import UserError
 from experiments.p55_maestro import claims, config
+from experiments.testing import claim_params
 
 STORED = claims.load(claims.COMMITTED["cpu"])
 EXPECTED = claims.expected_failures("cpu")
 
 
-@pytest.mark.parametrize(
-    "claim",
-    [
-        pytest.param(
-            c, marks=pytest.mark.xfail(strict=True, reason=EXPECTED[c]) if c in EXPECTED else ()
-        )
-        for c in claims.CLAIMS
-    ],
-)
+@pytest.mark.parametrize("claim", claim_params(claims.CLAIMS, EXPECTED))
 def test_claim_on_the_committed_cpu_results(claim):
     assert claims.CLAIMS[claim](STORED) is None
 
