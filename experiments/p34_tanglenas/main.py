@@ -7,7 +7,7 @@ alone × the ground-truth seeds), then DARTS and DrNAS with weight superposition
 supernet, each over the search seeds. The results file holds each method's config (its first
 member's), the seeds, per member every `eval/` number and the final train metrics, the memory
 (parameter counts), the summary and claims' outcomes (`claims.py`), package versions, the
-commit and the wall times.
+commit and the wall times; the figure `results/<setting>.png` (`figures.py`).
 """
 
 import argparse
@@ -102,6 +102,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--seeds", type=int, default=0, help="search seeds; 0: the setting's")
     parser.add_argument("--strategy", default="auto", choices=("auto", "vmap", "loop"))
     parser.add_argument("--out", type=pathlib.Path, help="default: results/<setting>.json here")
+    parser.add_argument("--no-figure", action="store_true")
     args = parser.parse_args(argv)
     workdir = args.workdir or pathlib.Path("runs") / f"p34_{args.setting}"
     out = args.out or RESULTS / f"{args.setting}.json"
@@ -130,6 +131,10 @@ def main(argv=None) -> dict:
     results["claims"] = claims.outcomes(results)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    if not args.no_figure:
+        from experiments.p34_tanglenas import figures
+
+        figures.draw(results, out.with_suffix(".png"))
     print(claims.table(results))
     for name, failure in results["claims"].items():
         print(f"{name}: {'holds' if failure is None else failure}")
