@@ -103,6 +103,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--strategy", default="auto", choices=("auto", "vmap", "loop"))
     parser.add_argument("--out", type=pathlib.Path, help="default: results/<setting>.json here")
     parser.add_argument("--no-figure", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="read a method's rows from a finished WORKDIR/<method>/results.json (run_sweep's)",
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir or pathlib.Path("runs") / f"p34_{args.setting}"
     out = args.out or RESULTS / f"{args.setting}.json"
@@ -113,8 +118,14 @@ def main(argv=None) -> dict:
     for method in METHODS:
         members = [c for c in configs if c.method == method]
         t = time.time()
-        rows = run_sweep(members, workdir / method, strategy=args.strategy, progress=False)
-        wall[method] = round(time.time() - t, 1)
+        stored = workdir / method / "results.json"
+        if args.reuse and stored.is_file():
+            rows, wall[method] = json.loads(stored.read_text()), None
+            if [r["seed"] for r in rows] != [c.seed for c in members]:
+                raise SystemExit(f"{stored} holds other members than the sweep's")
+        else:
+            rows = run_sweep(members, workdir / method, strategy=args.strategy, progress=False)
+            wall[method] = round(time.time() - t, 1)
         runs[method] = collect(members, rows)
         print(f"{method}: {len(members)} runs, {wall[method]} s", flush=True)
     results = {
