@@ -13,14 +13,12 @@ commit and the wall times; the figure `results/<setting>.png` (`figures.py`).
 import argparse
 import json
 import pathlib
-import platform
-import subprocess
 import time
-from importlib import metadata
 
 import jax
 
 from disentax import config as config_lib
+from disentax.provenance import provenance
 from disentax.train import build
 from disentax.train.sweep import run_sweep
 from experiments.p34_tanglenas import claims, layers
@@ -28,39 +26,7 @@ from experiments.p34_tanglenas import config as config_module
 
 CONFIG = "experiments.p34_tanglenas.config"
 RESULTS = pathlib.Path(__file__).resolve().with_name("results")
-PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "scipy", "scikit-learn", "disentax")
 METHODS = ("fixed", "darts", "drnas", "spos")
-
-
-def provenance() -> dict:
-    """Package versions, Python, the JAX backend and devices, and the git commit (with `+dirty`
-    when the work tree has changes)."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    root = pathlib.Path(__file__).resolve().parents[2]
-    try:
-
-        def git(*args: str) -> str:
-            return subprocess.run(
-                ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
-            ).stdout.strip()
-
-        commit = git("rev-parse", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
-        commit += "+dirty" if dirty else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    return {
-        "versions": versions,
-        "python": platform.python_version(),
-        "backend": jax.default_backend(),
-        "devices": [str(d) for d in jax.devices()],
-        "commit": commit,
-    }
 
 
 def memory(config) -> dict:
