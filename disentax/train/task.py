@@ -199,12 +199,16 @@ class Task:
         return None
 
     def held_out_losses(self, params, key: jax.Array, num_batches: int = 4) -> dict[str, float]:
-        """The objective's metrics averaged over `num_batches` fresh batches `batch(key_i, 0)`."""
+        """The objective's metrics averaged over `num_batches` fresh batches `batch(key_i, 0)`
+        (the first of a step's stacked batches when a `MultiPlayer` reads several)."""
         losses = jax.jit(lambda p, batch, rng: self.loss_fn(p, batch, rng, step=0)[1])
         values = []
         for i in range(num_batches):
             data_key, loss_key = jax.random.split(jax.random.fold_in(key, i))
-            values.append(losses(params, self.batch(data_key, 0), loss_key))
+            batch = self.batch(data_key, 0)
+            if self.batches_per_step > 1:
+                batch = jax.tree.map(lambda x: x[0], batch)
+            values.append(losses(params, batch, loss_key))
         values = jax.device_get(values)
         return {k: float(np.mean([v[k] for v in values])) for k in values[0]}
 

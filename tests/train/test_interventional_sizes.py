@@ -16,7 +16,7 @@ BATCH = 64  # the BetaVAE score's image pairs per point (disentanglement_lib's, 
 @pytest.fixture
 def encoded(monkeypatch):
     """The images the evaluation's representation function encodes, counted as its calls run
-    (inside jit too), in `evaluate` and in `sweep`."""
+    (inside jit too), in `evaluate` (which also holds the population's evaluation)."""
     counts = []
     real = evaluate.codes
 
@@ -24,8 +24,7 @@ def encoded(monkeypatch):
         jax.debug.callback(counts.append, images.shape[0])
         return real(params, images, key, model=model, kind=kind)
 
-    monkeypatch.setattr(evaluate, "codes", counting)
-    monkeypatch.setattr(sweep, "codes", counting)
+    monkeypatch.setattr(evaluate, "codes", counting)  # the single and the population evaluation
     return counts
 
 
