@@ -27,7 +27,7 @@ from disentax.errors import UserError
 from disentax.models.mlp import Denoiser
 from disentax.train import parallel
 from disentax.train.optimizer import make_optimizer
-from disentax.train.task import RunKeys, Task, get_field, validate_core
+from disentax.train.task import RunKeys, Task, get_field, require_positive, validate_core
 
 POSITIVE_FIELDS = (
     "data.dim",
@@ -124,11 +124,7 @@ class DiffusionTask(Task):
 
 def validate(config: ml_collections.ConfigDict) -> None:
     validate_core(config)
-    for name in POSITIVE_FIELDS:
-        if get_field(config, name) <= 0:
-            raise UserError(
-                f"config field {name!r} must be positive, got {get_field(config, name)}"
-            )
+    require_positive(config, POSITIVE_FIELDS)
     start, end = get_field(config, "diffusion.beta_start"), get_field(config, "diffusion.beta_end")
     if not 0 < start <= end < 1:
         raise UserError(

@@ -22,7 +22,7 @@ from disentax.errors import UserError
 from disentax.models.mlp import MLP
 from disentax.train import parallel
 from disentax.train.optimizer import make_optimizer
-from disentax.train.task import RunKeys, Task, get_field, validate_core
+from disentax.train.task import RunKeys, Task, get_field, require_positive, validate_core
 
 POSITIVE_FIELDS = ("data.input_dim", "data.outputs", "eval.num_samples")
 
@@ -81,11 +81,7 @@ class RegressionTask(Task):
 
 def validate(config: ml_collections.ConfigDict) -> None:
     validate_core(config)
-    for name in POSITIVE_FIELDS:
-        if get_field(config, name) <= 0:
-            raise UserError(
-                f"config field {name!r} must be positive, got {get_field(config, name)}"
-            )
+    require_positive(config, POSITIVE_FIELDS)
     if get_field(config, "data.noise_std") < 0 or get_field(config, "objective.l2") < 0:
         raise UserError(
             "config fields 'data.noise_std' and 'objective.l2' must be >= 0, got "

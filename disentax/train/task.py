@@ -266,12 +266,17 @@ def get_field(config: ml_collections.ConfigDict, name: str):
     return value
 
 
-def validate_core(config: ml_collections.ConfigDict) -> None:
-    """The range checks of the fields the core reads, for any task, before any step runs."""
-    for name in CORE_POSITIVE_FIELDS:
+def require_positive(config: ml_collections.ConfigDict, names) -> None:
+    """A one-line error naming the first of the dotted fields `names` that is not positive."""
+    for name in names:
         value = get_field(config, name)
         if value <= 0:
             raise UserError(f"config field {name!r} must be positive, got {value}")
+
+
+def validate_core(config: ml_collections.ConfigDict) -> None:
+    """The range checks of the fields the core reads, for any task, before any step runs."""
+    require_positive(config, CORE_POSITIVE_FIELDS)
     if not 0 <= get_field(config, "seed") < 2**32:
         raise UserError(f"config field 'seed' must be in [0, 2**32), got {config.seed}")
     if get_field(config, "num_steps") < 0:
