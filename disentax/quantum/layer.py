@@ -1,0 +1,77 @@
+"""`CircuitLayer`: a parameterised circuit as a Flax Linen layer, vmapped over the batch.
+
+y_b = readout(U(w, x_b) |0…0⟩) for every row x_b of the input: the circuit's `Input(i)` angles
+read x_b[i], its `Weight(i)` angles the layer's trainable parameter `weights` `[num_weights]`,
+initialised uniform in [0, 2π). With `shots`, the output is the finite-shot estimate from
+`make_rng("shots")` on the forward pass while the gradient is that of the exact expectation
+(y = exact + stop_gradient(estimate − exact)), the usual model of shot noise in training.
+"""
+
+from collections.abc import Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from disentax.errors import UserError
+from disentax.quantum import gradients, measure
+from disentax.quantum.channels import NoiseModel
+from disentax.quantum.circuit import Circuit
+
+
+def uniform_angles(key, shape, dtype=jnp.float32):
+    """Angles uniform in [0, 2π)."""
+    return jax.random.uniform(key, shape, dtype, 0.0, 2 * jnp.pi)
+
+
+class CircuitLayer(nn.Module):
+    """`[..., num_inputs] -> [..., n]` (`"expval_z"`) or `[..., 2^n]` (`"probabilities"`).
+
+    Fields: the `circuit`; `readout`; `gradient` (`"autodiff"` or `"parameter_shift"`); `noise`
+    (a `NoiseModel`: the density-matrix path); `shots` (None: exact); `weight_init`.
+    """
+
+    circuit: Circuit
+    readout: str = "expval_z"
+    gradient: str = "autodiff"
+    noise: NoiseModel | None = None
+    shots: int | None = None
+    weight_init: Callable = uniform_angles
+
+    @nn.compact
+    def __call__(self, inputs):
+        circuit = self.circuit
+        weights = self.param("weights", self.weight_init, (circuit.num_weights,))
+        inputs = jnp.asarray(inputs)
+        if inputs.ndim < 1 or inputs.shape[-1] != circuit.num_inputs:
+            raise UserError(
+                f"inputs of shape {inputs.shape} given; the circuit reads {circuit.num_inputs} "
+                f"inputs, shape [..., {circuit.num_inputs}]"
+            )
+        batch_shape = inputs.shape[:-1]
+        rows = jnp.reshape(inputs, (-1, circuit.num_inputs))
+        if self.shots is None:
+            f = gradients.circuit_function(
+                circuit, self.readout, gradient=self.gradient, noise=self.noise
+            )
+            out = jax.vmap(f, in_axes=(None, 0))(weights, rows)
+        else:
+            out = self._with_shots(weights, rows)
+        return jnp.reshape(out, batch_shape + out.shape[1:])
+
+    def _with_shots(self, weights, rows):
+        circuit, readout = self.circuit, self.readout
+        gradients._choice("readout", readout, gradients.READOUTS)
+        probability_fn = gradients.circuit_function(
+            circuit, "probabilities", gradient=self.gradient, noise=self.noise
+        )
+
+        def one(key, x):
+            probs = jnp.reshape(probability_fn(weights, x), (2,) * circuit.num_qubits)
+            estimate = measure.estimate_probabilities(key, jax.lax.stop_gradient(probs), self.shots)
+            exact = gradients.readout_from_probabilities(probs, readout)
+            sampled = gradients.readout_from_probabilities(estimate, readout)
+            return exact + jax.lax.stop_gradient(sampled - exact)
+
+        keys = jax.random.split(self.make_rng("shots"), rows.shape[0])
+        return jax.vmap(one)(keys, rows)
