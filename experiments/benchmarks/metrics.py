@@ -34,13 +34,27 @@ independent noise) is scored in one `jax.jit(jax.vmap(metric))` call and in 50 s
 Medians of interleaved repeats, in seconds; ratios > 1 favour disentax / the vmapped call. Ends with
 one JSON line (also written to --out).
 
+`--reference dlib` also times disentanglement_lib 1.5's OWN metric functions (not a
+transcription) for the rows in `DLIB_METRICS` (mig, irs, unsupervised, sap_discrete,
+sap_continuous, dci_gbt, modularity_explicitness): `metrics_dlib_peer.py` runs in the peers venv
+(`shared/tools/setup_peers.sh`; its python by `--peer-python` or `DISENTAX_PEER_PYTHON`) as a
+subprocess with one BLAS/OpenMP thread, reads the identical arrays from a `.npz` file and times
+one call of `compute_mig` / `compute_sap` / ... per request, interleaved with disentax's and the
+transcription's calls; the table gains a "dlib s" / "× dlib" column, the JSON rows `dlib_s`,
+`dlib_speedup`, and both sides' metric values, which are printed side by side at the end.
+
     python experiments/benchmarks/metrics.py [--repeats 3] [--population 50] [--metrics mig irs]
+        [--reference dlib [--peer-python /tmp/peers-venv/bin/python]]
 """
 
 import argparse
+import json
+import os
 import pathlib
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import jax
@@ -270,15 +284,114 @@ def benchmarks(codes, factors, test_codes, test_factors):
     return table
 
 
+# disentanglement_lib's own metric functions (metrics_dlib_peer.py) for these rows, and the names
+# of their outputs for disentax's: disentax key -> disentanglement_lib key.
+DLIB_METRICS = {
+    "mig": {"mig": "discrete_mig"},
+    "irs": {"irs": "IRS"},
+    "unsupervised": {
+        key: key
+        for key in (
+            "gaussian_total_correlation",
+            "gaussian_wasserstein_correlation",
+            "gaussian_wasserstein_correlation_norm",
+            "mutual_info_score",
+        )
+    },
+    "sap_discrete": {"sap": "SAP_score"},
+    "sap_continuous": {"sap": "SAP_score"},
+    "dci_gbt": {
+        key: key
+        for key in (
+            "disentanglement",
+            "completeness",
+            "informativeness_train",
+            "informativeness_test",
+        )
+    },
+    "modularity_explicitness": {
+        "modularity": "modularity_score",
+        "explicitness_train": "explicitness_score_train",
+        "explicitness_test": "explicitness_score_test",
+    },
+}
+PEER_SCRIPT = pathlib.Path(__file__).with_name("metrics_dlib_peer.py")
+SINGLE_THREAD = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+class Timed:
+    """A call's result that brings its own duration (measured in another process)."""
+
+    def __init__(self, seconds, values):
+        self.seconds, self.values = seconds, values
+
+
+class DlibReference:
+    """disentanglement_lib's own metric functions in the peers venv, as a subprocess
+    (`metrics_dlib_peer.py`, single-threaded) fed the same arrays through a `.npz` file and driven
+    one call at a time, so that its calls interleave with disentax's."""
+
+    def __init__(self, python, codes, factors, test_codes, test_factors):
+        self._dir = tempfile.TemporaryDirectory(prefix="disentax-dlib-")
+        arrays = pathlib.Path(self._dir.name) / "problem.npz"
+        np.savez(
+            arrays, codes=codes, factors=factors, test_codes=test_codes, test_factors=test_factors
+        )
+        env = dict(os.environ, **dict.fromkeys(SINGLE_THREAD, "1"), TF_CPP_MIN_LOG_LEVEL="3")
+        env.pop("PYTHONPATH", None)
+        self._process = subprocess.Popen(
+            [python, str(PEER_SCRIPT), str(arrays)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        ready = self._read()
+        self.metrics, self.versions = ready["metrics"], ready["versions"]
+
+    def _read(self):
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(
+                f"{PEER_SCRIPT.name} exited ({self._process.wait()}); is the peers venv built "
+                "(shared/tools/setup_peers.sh)?"
+            )
+        return json.loads(line)
+
+    def __call__(self, name):
+        self._process.stdin.write(json.dumps({"metric": name}) + "\n")
+        self._process.stdin.flush()
+        reply = self._read()
+        return Timed(reply["seconds"], reply["values"])
+
+    def close(self):
+        if self._process.poll() is None:
+            self._process.stdin.write(json.dumps({"quit": True}) + "\n")
+            self._process.stdin.close()
+            self._process.wait(timeout=60)
+        self._dir.cleanup()
+
+
 def median_times(calls, repeats):
-    """Median wall time of each zero-argument call, calls interleaved within each repeat."""
+    """Median wall time of each zero-argument call, calls interleaved within each repeat (a call
+    returning `Timed` reports its own time)."""
     times = {name: [] for name in calls}
     for _ in range(repeats):
         for name, call in calls.items():
             start = time.perf_counter()
-            jax.block_until_ready(call())
-            times[name].append(time.perf_counter() - start)
+            out = jax.block_until_ready(call())
+            elapsed = time.perf_counter() - start
+            times[name].append(out.seconds if isinstance(out, Timed) else elapsed)
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def scalars(values):
+    return {key: float(np.asarray(value)) for key, value in values.items()}
 
 
 def main():
@@ -292,6 +405,20 @@ def main():
         default=list(ARRAY_METRICS),
         help="metrics also timed over the population (default: the closed-form ones; InfoMEC's"
         " and the classifiers' fits make 50 sequential calls take many minutes on 2 cores)",
+    )
+    parser.add_argument(
+        "--reference",
+        choices=("transcription", "dlib"),
+        default="transcription",
+        help="dlib: also time disentanglement_lib's own metric functions (rows "
+        + ", ".join(DLIB_METRICS)
+        + ") in the peers venv, single-threaded, interleaved with the other calls",
+    )
+    parser.add_argument(
+        "--peer-python",
+        default=os.environ.get("DISENTAX_PEER_PYTHON", "/tmp/peers-venv/bin/python"),
+        help="the peers venv's python for --reference dlib (env DISENTAX_PEER_PYTHON; "
+        "default: %(default)s, where shared/tools/setup_peers.sh builds it)",
     )
     add_out_argument(parser, "metrics")
     args = parser.parse_args()
@@ -307,6 +434,9 @@ def main():
             for seed in range(args.population)
         ]
     )[:, :NUM_TRAIN]
+    dlib = None
+    if args.reference == "dlib" and any(name in DLIB_METRICS for name in names):
+        dlib = DlibReference(args.peer_python, codes, factors, test_codes, test_factors)
     result = {
         "device": str(jax.devices()[0]),
         "devices": jax.device_count(),
@@ -314,13 +444,18 @@ def main():
         "num_test": NUM_TEST,
         "repeats": args.repeats,
         "population": args.population,
+        "reference": args.reference,
+        "load_average": os.getloadavg(),
         "metrics": {},
     }
+    if dlib is not None:
+        result["dlib"] = {"versions": dlib.versions, "threads": 1, "python": args.peer_python}
     if any(name.endswith("_network") for name in names):
         warm_network_reference()
     print(
         f"{'metric':26s} {'disentax s':>11s} {'reference s':>12s} {'× faster':>9s}   "
-        f"{'vmap s':>8s} {'loop s':>8s} {'× faster':>9s}"
+        + (f"{'dlib s':>9s} {'× dlib':>7s}   " if dlib is not None else "")
+        + f"{'vmap s':>8s} {'loop s':>8s} {'× faster':>9s}"
     )
     for name in names:
         if name == "udr_lasso":
@@ -332,20 +467,26 @@ def main():
             jax_call = lambda fn=fn: fn(codes)
             batched = jax.jit(jax.vmap(fn)) if name in args.population_metrics else None
         compile_start = time.perf_counter()
-        jax.block_until_ready(jax_call())
+        values = jax.block_until_ready(jax_call())
         first_call = time.perf_counter() - compile_start
-        calls = (
-            {"jax": jax_call}
-            if reference_call is None
-            else {
-                "jax": jax_call,
-                "reference": reference_call,
-            }
-        )
+        calls = {"jax": jax_call}
+        if reference_call is not None:
+            calls["reference"] = reference_call
+        with_dlib = dlib is not None and name in DLIB_METRICS
+        if with_dlib:
+            calls["dlib"] = lambda name=name: dlib(name)
         t = median_times(calls, args.repeats)
         row = {"disentax_s": t["jax"], "first_call_s": first_call}
         if reference_call is not None:
             row.update(reference_s=t["reference"], speedup=t["reference"] / t["jax"])
+        if with_dlib:
+            row.update(
+                dlib_s=t["dlib"],
+                dlib_speedup=t["dlib"] / t["jax"],
+                values=scalars(values),
+                dlib_values=dlib(name).values,
+                dlib_keys=DLIB_METRICS[name],
+            )
         if batched is not None and name in args.population_metrics:
             jax.block_until_ready(batched(population))
             p = median_times(
@@ -367,8 +508,31 @@ def main():
             if "reference_s" in row
             else f"{'—':>12s} {'—':>9s}"
         )
+        if dlib is not None:
+            versus += (
+                f"   {row['dlib_s']:9.4f} {row['dlib_speedup']:7.2f}"
+                if with_dlib
+                else f"   {'—':>9s} {'—':>7s}"
+            )
         print(f"{name:26s} {row['disentax_s']:11.4f} {versus}   {vmap}", flush=True)
+    if dlib is not None:
+        dlib.close()
+        print_values(result["metrics"])
+    result["load_average_after"] = os.getloadavg()
     write_result(args.out, result)
+
+
+def print_values(rows):
+    """disentax's metric values beside disentanglement_lib's own on the same arrays."""
+    print(
+        f"\n{'metric':24s} {'value (disentax / dlib)':40s} "
+        f"{'disentax':>10s} {'dlib':>10s} {'|diff|':>9s}"
+    )
+    for name, row in rows.items():
+        for ours, theirs in row.get("dlib_keys", {}).items():
+            a, b = row["values"][ours], row["dlib_values"][theirs]
+            key = ours if ours == theirs else f"{ours} / {theirs}"
+            print(f"{name:24s} {key:40s} {a:10.6f} {b:10.6f} {abs(a - b):9.2e}")
 
 
 if __name__ == "__main__":
