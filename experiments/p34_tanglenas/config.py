@@ -21,7 +21,8 @@ METHODS = ("fixed", "spos", "darts", "drnas")
 SETTINGS = ("cpu", "smoke", "paper")
 NUM_LAYERS = {"cpu": 2, "smoke": 1, "paper": 3}
 NUM_SEEDS = {"cpu": 5, "smoke": 1, "paper": 10}  # search seeds 0..N−1
-GT_SEEDS = {"cpu": (100, 101), "smoke": (100,), "paper": (100, 101, 102)}
+# Ground truth: one seed per architecture on CPU (81 runs; a second doubles the run's cost).
+GT_SEEDS = {"cpu": (100,), "smoke": (100,), "paper": (100, 101, 102)}
 # Training steps: a ground-truth architecture alone, a search method's steps (each an
 # arch update on a validation batch and a weight update on a training batch: 2 gradient passes),
 # and SPOS's steps = twice the search steps, the same number of gradient passes.

@@ -114,12 +114,13 @@ def one_hot_alphas(index, num_layers: int = NUM_LAYERS) -> tuple[jax.Array, jax.
     )
 
 
-def arch_of_alphas(alpha_c, alpha_k) -> jax.Array:
-    """The architecture index of the argmax of each layer's α (the final architecture)."""
-    digits = jnp.argmax(alpha_c, -1) * len(KERNELS) + jnp.argmax(alpha_k, -1)
+def arch_of_alphas(alpha_c, alpha_k) -> int:
+    """The architecture index of the argmax of each layer's α (the final architecture); numpy,
+    on concrete α's."""
+    digits = np.argmax(np.asarray(alpha_c), -1) * len(KERNELS) + np.argmax(np.asarray(alpha_k), -1)
     per = len(CHANNELS) * len(KERNELS)
-    num_layers = alpha_c.shape[0]
-    return sum(digits[i] * per ** (num_layers - 1 - i) for i in range(num_layers))
+    num_layers = len(digits)
+    return int(sum(int(digits[i]) * per ** (num_layers - 1 - i) for i in range(num_layers)))
 
 
 # --- the supernet

@@ -1,13 +1,14 @@
 """Trains P34's runs of one setting through the training core and writes `results/<setting>.json`:
 `python -m experiments.p34_tanglenas.main --setting cpu`.
 
-The runs (`config.get_sweep`), one `disentax.train.sweep.run_sweep` per method in
-`--workdir/<method>` (resumable), timed separately: the ground-truth table (every architecture
-alone × the ground-truth seeds), then DARTS and DrNAS with weight superposition and the SPOS
-supernet, each over the search seeds. The results file holds each method's config (its first
-member's), the seeds, per member every `eval/` number and the final train metrics, the memory
-(parameter counts), the summary and claims' outcomes (`claims.py`), package versions, the
-commit and the wall times; the figure `results/<setting>.png` (`figures.py`).
+The runs (`config.get_sweep`), one population per method in `--workdir/<method>` (resumable;
+`disentax.train.sweep.train_population`, without `run_sweep`'s per-metric plots), timed
+separately: the ground-truth table (every architecture alone × the ground-truth seeds), then
+DARTS and DrNAS with weight superposition and the SPOS supernet, each over the search seeds.
+The results file holds each method's config (its first member's), the seeds, per member every
+`eval/` number and the final train metrics, the memory (parameter counts), the summary and
+claims' outcomes (`claims.py`), package versions, the commit and the wall times; the figure
+`results/<setting>.png` (`figures.py`).
 """
 
 import argparse
@@ -20,7 +21,8 @@ import jax
 from disentax import config as config_lib
 from disentax.provenance import provenance
 from disentax.train import build
-from disentax.train.sweep import run_sweep
+from disentax.train.population import group
+from disentax.train.sweep import train_population
 from experiments.p34_tanglenas import claims, layers
 from experiments.p34_tanglenas import config as config_module
 
@@ -33,7 +35,7 @@ def memory(config) -> dict:
     """Parameter counts: the supernet's weights (one tensor per layer at the largest choice),
     the largest architecture built at its own sizes, and the architecture parameters."""
     run = build(config)
-    params = run.init_member(jax.random.PRNGKey(0), jax.random.PRNGKey(1)).params
+    params = jax.eval_shape(run.init_member, jax.random.PRNGKey(0), jax.random.PRNGKey(1)).params
     n = len(layers.architectures(config.model.num_layers))
     sizes = [layers.standalone_param_count(i, config.model.num_layers) for i in range(n)]
     arch = params.get("arch", {}) if isinstance(params, dict) else {}
@@ -90,7 +92,11 @@ def main(argv=None) -> dict:
             if [r["seed"] for r in rows] != [c.seed for c in members]:
                 raise SystemExit(f"{stored} holds other members than the sweep's")
         else:
-            rows = run_sweep(members, workdir / method, strategy=args.strategy, progress=False)
+            if len(group(members)) != 1:
+                raise SystemExit(f"{method}: the runs do not form one population")
+            rows = train_population(
+                members, workdir / method, strategy=args.strategy, progress=False
+            )
             wall[method] = round(time.time() - t, 1)
         runs[method] = collect(members, rows)
         print(f"{method}: {len(members)} runs, {wall[method]} s", flush=True)

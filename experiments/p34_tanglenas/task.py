@@ -186,7 +186,8 @@ class TangleTask(Task):
         return jax.jit(lambda p: jax.lax.map(lambda i: fn(p, i, x, y), jnp.arange(n)))
 
     def member_scores(self, params, config) -> dict[str, float]:
-        """The evaluation of one member whose config is `config` (module docstring)."""
+        """The evaluation of one member whose config is `config` (module docstring). The
+        architecture's numbers are computed in numpy (no eager JAX op, so nothing to compile)."""
         a = self.arrays
         if config.method == "fixed":
             arch = config.objective.arch
@@ -203,12 +204,14 @@ class TangleTask(Task):
         values = np.asarray(self._all_val_accuracy(model_params))
         out = {f"eval/supernet_val/a{i:02d}": float(v) for i, v in enumerate(values)}
         if config.method in SEARCH:
-            arch = params["arch"]
+            arch = {k: np.asarray(v, np.float64) for k, v in params["arch"].items()}
             out["eval/chosen"] = float(layers.arch_of_alphas(arch["channels"], arch["kernels"]))
-            probs = {k: np.asarray(jax.nn.softmax(arch[k], -1)) for k in arch}
             if config.method == "drnas":  # the Dirichlet's mean
-                probs = {k: np.asarray(jax.nn.elu(arch[k]) + 1) for k in arch}
-                probs = {k: v / v.sum(-1, keepdims=True) for k, v in probs.items()}
+                probs = {k: np.where(v > 0, v, np.expm1(np.minimum(v, 0))) + 1 for k, v in
+                         arch.items()}  # fmt: skip
+            else:
+                probs = {k: np.exp(v - v.max(-1, keepdims=True)) for k, v in arch.items()}
+            probs = {k: v / v.sum(-1, keepdims=True) for k, v in probs.items()}
             for k, v in probs.items():
                 for layer, row in enumerate(v):
                     for i, p in enumerate(row):
@@ -220,10 +223,12 @@ class TangleTask(Task):
         return self.member_scores(params, self.config)
 
     def evaluate_members(self, population, pop, names=None, key=None) -> list[dict]:
-        """Each member scored with its own config (its architecture, for "fixed")."""
+        """Each member scored with its own config (its architecture, for "fixed"); the members'
+        params are read back once and sliced in numpy (an eager `x[m]` compiles per member)."""
         self.check_metric_names(names)
+        params = jax.device_get(pop.members.params)
         return [
-            self.member_scores(population.member(pop, m).params, population.configs[m])
+            self.member_scores(jax.tree.map(lambda x, m=m: x[m], params), population.configs[m])
             for m in range(population.size)
         ]
 
