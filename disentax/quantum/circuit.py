@@ -217,20 +217,38 @@ def _check_angles(circuit, angles_R):
 
 
 def evolve_state(circuit: Circuit, angles_R):
-    """U_G(θ) … U_1(θ) |0…0⟩ given every rotation's angle `[R]` (`gate_angles`): `(2,) * n`."""
+    """U_G(θ) … U_1(θ) |0…0⟩ given every rotation's angle `[R]` (`gate_angles`): `(2,) * n`.
+
+    Consecutive one-qubit gates on a wire are multiplied into one 2×2 matrix first (gates on
+    other wires commute with them), applied when a multi-qubit gate touches the wire or at the
+    end: one pass over the state instead of several.
+    """
     _check_angles(circuit, angles_R)
     dtype = jnp.complex128 if jnp.asarray(angles_R).dtype == jnp.float64 else jnp.complex64
     state = sv.zero_state(circuit.num_qubits, dtype)
+    pending = {}  # wire -> the product of its one-qubit gates not yet applied
+
+    def flush(state, wires):
+        for w in wires:
+            if w in pending:
+                state = sv._apply_one_qubit(state, pending.pop(w), w)
+        return state
+
     for kind, value, wires in _gates(circuit, angles_R):
+        if len(wires) == 1:
+            (w,) = wires
+            m = jnp.diag(value) if kind == "diagonal" else jnp.asarray(value)
+            m = m.astype(dtype)
+            pending[w] = m @ pending[w] if w in pending else m
+            continue
+        state = flush(state, wires)
         if kind == "cnot":
             state = sv._apply_cnot(state, *wires)
         elif kind == "diagonal":
             state = sv._apply_diagonal(state, value, wires)
-        elif len(wires) == 1:
-            state = sv._apply_one_qubit(state, value, wires[0])
         else:
             state = sv._apply_matrix(state, value, wires)
-    return state
+    return flush(state, sorted(pending))
 
 
 def evolve_density(circuit: Circuit, angles_R, noise: NoiseModel | None = None):

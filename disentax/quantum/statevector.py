@@ -13,6 +13,8 @@ contraction, written so that XLA:CPU fuses it. The kernels act on any array whos
 are told (`_apply_*`), so the density-matrix path reuses them on ket and bra axes.
 """
 
+import math
+
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -101,7 +103,18 @@ def apply_cnot(state, control: int, target: int):
     return _apply_cnot(state, control, target)
 
 
-# Kernels on any array: `axes` are the positions of the gate's qubits in `array`.
+# Kernels on any array: `axes` are the positions of the gate's qubits in `array`. Each views the
+# array as (left, 2, right) blocks around its axes (a free reshape), so XLA sees three or five
+# dimensions, not n.
+
+
+def _blocks(shape, axes):
+    """The shape that splits `shape` around the sorted `axes`: (L_0, 2, L_1, 2, …, R)."""
+    blocks, start = [], 0
+    for axis in sorted(axes):
+        blocks += [math.prod(shape[start:axis]), 2]
+        start = axis + 1
+    return tuple(blocks + [math.prod(shape[start:])])
 
 
 def _apply_matrix(array, matrix, axes):
@@ -115,24 +128,24 @@ def _apply_matrix(array, matrix, axes):
 def _apply_one_qubit(array, matrix, axis):
     """(U ψ)_a = U_{a0} ψ_0 + U_{a1} ψ_1 along `axis`, elementwise over the two slices."""
     m = jnp.asarray(matrix, array.dtype)
-    a0 = lax.index_in_dim(array, 0, axis, keepdims=False)
-    a1 = lax.index_in_dim(array, 1, axis, keepdims=False)
-    return jnp.stack([m[0, 0] * a0 + m[0, 1] * a1, m[1, 0] * a0 + m[1, 1] * a1], axis=axis)
+    x = jnp.reshape(array, _blocks(array.shape, (axis,)))
+    x0, x1 = x[:, 0], x[:, 1]
+    out = jnp.stack([m[0, 0] * x0 + m[0, 1] * x1, m[1, 0] * x0 + m[1, 1] * x1], axis=1)
+    return jnp.reshape(out, array.shape)
 
 
 def _apply_diagonal(array, diagonal, axes):
     """array · D, D of shape `(2,) * k` (its axis j on `axes[j]`), broadcast over the rest."""
-    order = np.argsort(axes)
-    d = jnp.transpose(jnp.asarray(diagonal, array.dtype), order)
-    shape = [1] * array.ndim
-    for axis in axes:
-        shape[axis] = 2
-    return array * jnp.reshape(d, shape)
+    d = jnp.transpose(jnp.asarray(diagonal, array.dtype), np.argsort(axes))
+    blocks = _blocks(array.shape, axes)
+    d = jnp.reshape(d, tuple(2 if i % 2 else 1 for i in range(len(blocks))))
+    return jnp.reshape(jnp.reshape(array, blocks) * d, array.shape)
 
 
 def _apply_cnot(array, control, target):
     """Stacks the control's 0-slice unchanged and its 1-slice with the target axis reversed."""
-    a0 = lax.index_in_dim(array, 0, control, keepdims=False)
-    a1 = lax.index_in_dim(array, 1, control, keepdims=False)
-    target_in_slice = target - (target > control)
-    return jnp.stack([a0, jnp.flip(a1, target_in_slice)], axis=control)
+    x = jnp.reshape(array, _blocks(array.shape, (control, target)))
+    c, t = (1, 3) if control < target else (3, 1)
+    x0 = lax.slice_in_dim(x, 0, 1, axis=c)
+    x1 = lax.slice_in_dim(x, 1, 2, axis=c)
+    return jnp.reshape(jnp.concatenate([x0, jnp.flip(x1, t)], axis=c), array.shape)
