@@ -14,7 +14,9 @@ qubit: p'(b) = Σ_c Π_i C[b_i, c_i] p(c) with C = [[1 − p01, p10], [p01, 1 �
 """
 
 import dataclasses
+import functools
 
+import jax
 import jax.numpy as jnp
 
 from disentax.errors import UserError
@@ -42,14 +44,17 @@ def _depolarize(rho, wires, p, n):
     return (1 - lam) * rho + lam * _maximally_mix(rho, wires, n)
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2))
 def _maximally_mix(rho, wires, n):
     """I/2^k ⊗ Tr_wires ρ: each wire's ket/bra pair traced out and replaced by I/2."""
     eye = jnp.eye(2, dtype=rho.dtype) / 2
+    shape = rho.shape
     for w in wires:
-        traced = jnp.trace(rho, axis1=w, axis2=w + n)
-        shape = [1] * rho.ndim
-        shape[w] = shape[w + n] = 2
-        rho = jnp.expand_dims(traced, (w, w + n)) * jnp.reshape(eye, shape)
+        blocks = sv._blocks(shape, (w, w + n))  # (L, 2, M, 2, R): ket axis 1, bra axis 3
+        x = jnp.reshape(rho, blocks)
+        traced = x[:, 0, :, 0] + x[:, 1, :, 1]
+        mixed = traced[:, None, :, None, :] * eye[None, :, None, :, None]
+        rho = jnp.reshape(mixed, shape)
     return rho
 
 

@@ -6,6 +6,7 @@ order given (the first wire is the most significant bit). The rotations RX, RY, 
 parameter-shift rule (`disentax.quantum.gradients`).
 """
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -26,6 +27,7 @@ def _complex_dtype(theta):
     return jnp.complex128 if jnp.asarray(theta).dtype == jnp.float64 else jnp.complex64
 
 
+@jax.jit
 def rx(theta):
     """RX(θ) = exp(−iθX/2) = [[cos θ/2, −i sin θ/2], [−i sin θ/2, cos θ/2]]; θ scalar -> [2, 2]."""
     c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
@@ -34,28 +36,33 @@ def rx(theta):
     )
 
 
+@jax.jit
 def ry(theta):
     """RY(θ) = exp(−iθY/2) = [[cos θ/2, −sin θ/2], [sin θ/2, cos θ/2]]; θ scalar -> [2, 2]."""
     c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
     return jnp.stack([jnp.stack([c, -s]), jnp.stack([s, c])]).astype(_complex_dtype(theta))
 
 
+@jax.jit
 def rz(theta):
     """RZ(θ) = exp(−iθZ/2) = diag(e^{−iθ/2}, e^{iθ/2}); θ scalar -> [2, 2]."""
     return jnp.diag(rz_diagonal(theta))
 
 
+@jax.jit
 def rz_diagonal(theta):
     """The diagonal of RZ(θ): (e^{−iθ/2}, e^{iθ/2}) -> [2]."""
     phase = jnp.exp(-0.5j * jnp.asarray(theta)).astype(_complex_dtype(theta))
     return jnp.stack([phase, jnp.conj(phase)])
 
 
+@jax.jit
 def rzz(theta):
     """RZZ(θ) = exp(−iθ Z⊗Z/2) = diag(e^{−iθ/2}, e^{iθ/2}, e^{iθ/2}, e^{−iθ/2}) -> [4, 4]."""
     return jnp.diag(rzz_diagonal(theta).reshape(4))
 
 
+@jax.jit
 def rzz_diagonal(theta):
     """The diagonal of RZZ(θ) as `[2, 2]`: entry (a, b) is e^{−iθ/2 · (−1)^{a+b}}."""
     d = rz_diagonal(theta)

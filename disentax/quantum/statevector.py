@@ -13,8 +13,10 @@ contraction, written so that XLA:CPU fuses it. The kernels act on any array whos
 are told (`_apply_*`), so the density-matrix path reuses them on ket and bra axes.
 """
 
+import functools
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -105,7 +107,8 @@ def apply_cnot(state, control: int, target: int):
 
 # Kernels on any array: `axes` are the positions of the gate's qubits in `array`. Each views the
 # array as (left, 2, right) blocks around its axes (a free reshape), so XLA sees three or five
-# dimensions, not n.
+# dimensions, not n. Each is jitted on its own (static axes), so that an eager call compiles one
+# program per shape and axes rather than one per operation; under an outer `jit` it is inlined.
 
 
 def _blocks(shape, axes):
@@ -117,6 +120,7 @@ def _blocks(shape, axes):
     return tuple(blocks + [math.prod(shape[start:])])
 
 
+@functools.partial(jax.jit, static_argnums=2)
 def _apply_matrix(array, matrix, axes):
     """Σ_b U[a, b] array[…b…]: U reshaped to `(2,) * 2k`, contracted with `axes`, moved back."""
     k = len(axes)
@@ -125,6 +129,7 @@ def _apply_matrix(array, matrix, axes):
     return jnp.moveaxis(out, list(range(k)), list(axes))
 
 
+@functools.partial(jax.jit, static_argnums=2)
 def _apply_one_qubit(array, matrix, axis):
     """(U ψ)_a = U_{a0} ψ_0 + U_{a1} ψ_1 along `axis`, elementwise over the two slices."""
     m = jnp.asarray(matrix, array.dtype)
@@ -134,6 +139,7 @@ def _apply_one_qubit(array, matrix, axis):
     return jnp.reshape(out, array.shape)
 
 
+@functools.partial(jax.jit, static_argnums=2)
 def _apply_diagonal(array, diagonal, axes):
     """array · D, D of shape `(2,) * k` (its axis j on `axes[j]`), broadcast over the rest."""
     d = jnp.transpose(jnp.asarray(diagonal, array.dtype), np.argsort(axes))
@@ -142,6 +148,7 @@ def _apply_diagonal(array, diagonal, axes):
     return jnp.reshape(jnp.reshape(array, blocks) * d, array.shape)
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2))
 def _apply_cnot(array, control, target):
     """Stacks the control's 0-slice unchanged and its 1-slice with the target axis reversed."""
     x = jnp.reshape(array, _blocks(array.shape, (control, target)))

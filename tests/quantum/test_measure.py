@@ -43,11 +43,15 @@ def test_sample_frequencies_match_probabilities():
 
 
 def test_shot_estimate_of_z_is_unbiased_with_binomial_spread():
-    t, shots = 1.2, 400
+    t, shots, repeats = 1.2, 400, 300
     probs = q.probabilities(q.simulate(q.Circuit(1).ry(0, t)))
-    keys = jax.random.split(jax.random.key(2), 300)
-    z = jax.vmap(lambda k: q.estimate_expval_z(k, probs, shots))(keys)[:, 0]
-    # Var of the mean of ±1 outcomes: (1 − cos²θ) / shots.
+    key = jax.random.key(2)
+    bits = np.asarray(q.sample(key, probs, shots * repeats))[:, 0]
+    # The estimate is the mean of the ±1 outcomes of the same draws.
+    z = q.estimate_expval_z(key, probs, shots * repeats)
+    np.testing.assert_allclose(float(z[0]), np.mean(1 - 2 * bits), atol=1e-6)
+    # `repeats` estimates of `shots` shots each: mean cos θ, sd sqrt((1 − cos²θ) / shots).
+    estimates = np.mean(1 - 2 * bits.reshape(repeats, shots), axis=1)
     sd = np.sqrt((1 - np.cos(t) ** 2) / shots)
-    assert abs(float(jnp.mean(z)) - np.cos(t)) < 4 * sd / np.sqrt(300)
-    assert 0.8 * sd < float(jnp.std(z)) < 1.2 * sd
+    assert abs(np.mean(estimates) - np.cos(t)) < 4 * sd / np.sqrt(repeats)
+    assert 0.8 * sd < np.std(estimates) < 1.2 * sd
