@@ -1,6 +1,7 @@
 """P34's `smoke` setting end to end: `main.py` trains the ground-truth table (1 layer, 9
-architectures) and the three search methods through the training core, writes the results file
-with its provenance, and the claims read it."""
+architectures) and the three search methods through the training core (the search methods' arch
+and weight players both step), writes the results file with its provenance, and the claims
+read it."""
 
 import json
 
@@ -20,6 +21,11 @@ def test_the_smoke_setting_trains_every_method_and_writes_its_results(tmp_path):
         assert all(m["alive"] for m in run["members"])
     darts = stored["runs"]["darts"]["members"][0]
     assert {"eval/chosen", "eval/alpha/kernels0_2", "eval/supernet_val/a08"} <= darts.keys()
+    for method in ("darts", "drnas"):  # both players step: α leaves uniform (init 1e-3·N(0, 1))
+        member = stored["runs"][method]["members"][0]
+        assert {"train/grad_norm/arch", "train/grad_norm/model"} <= member.keys()
+        alpha = [member[f"eval/alpha/{k}0_{i}"] for k in ("channels", "kernels") for i in range(3)]
+        assert max(abs(a - 1 / 3) for a in alpha) > 0.01, method
     assert stored["memory"]["supernet_weights"] == stored["memory"]["largest_architecture"]
     assert set(stored["summary"]["regret"]) == {"darts", "drnas", "spos_rs", "spos_all"}
     assert set(stored["claims"]) == set(claims.CLAIMS)
