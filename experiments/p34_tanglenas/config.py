@@ -32,6 +32,10 @@ STEPS = {
     "paper": {"fixed": 3000, "darts": 5000, "drnas": 5000, "spos": 10000},
 }
 BATCH_SIZE = {"cpu": 32, "smoke": 32, "paper": 64}
+# The ground truth trains as populations of at most this many members: under the CPU's "loop"
+# strategy a member's step costs time in proportion to the population's size (81 members: ~20×
+# the per-member time of 8; NOTES.md), under "vmap" a step of all of them is 4× slower per member.
+GT_CHUNK = {"cpu": 9, "smoke": 9, "paper": 81}
 # Stage two of SPOS + RS: architectures drawn without replacement (per search seed) and ranked by
 # their validation accuracy with the supernet's inherited weights.
 RS_SAMPLES = {"cpu": 20, "smoke": 3, "paper": 100}

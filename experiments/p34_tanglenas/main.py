@@ -2,7 +2,9 @@
 `python -m experiments.p34_tanglenas.main --setting cpu`.
 
 The runs (`config.get_sweep`), one population per method in `--workdir/<method>` (resumable;
-`disentax.train.sweep.train_population`, without `run_sweep`'s per-metric plots), timed
+`disentax.train.sweep.train_population`, without `run_sweep`'s per-metric plots; the ground
+truth in populations of `config.GT_CHUNK` members, `--workdir/fixed/chunk_<i>`, sharing their
+compiled programs through XLA's persistent cache, `--workdir/xla_cache` unless one is set), timed
 separately: the ground-truth table (every architecture alone × the ground-truth seeds), then
 DARTS and DrNAS with weight superposition and the SPOS supernet, each over the search seeds.
 The results file holds each method's config (its first member's), the seeds, per member every
@@ -22,7 +24,7 @@ from disentax import config as config_lib
 from disentax.provenance import provenance
 from disentax.train import build
 from disentax.train.population import group
-from disentax.train.sweep import train_population
+from disentax.train.sweep import train_population, write_results
 from experiments.p34_tanglenas import claims, layers
 from experiments.p34_tanglenas import config as config_module
 
@@ -46,6 +48,29 @@ def memory(config) -> dict:
         "architecture_parameters": layers.param_count(arch),
         "num_architectures": n,
     }
+
+
+def train_method(members, workdir: pathlib.Path, strategy: str, chunk: int) -> list[dict]:
+    """Trains one method's members (one population structure) in `workdir`, as populations of at
+    most `chunk` members (`workdir/chunk_<i>`, rows gathered into `workdir/results.json`)."""
+    if len(group(members)) != 1:
+        raise SystemExit(f"{workdir.name}: the runs do not form one population")
+    if len(members) <= chunk:
+        return train_population(members, workdir, strategy=strategy, progress=False)
+    rows = []
+    for i in range(0, len(members), chunk):
+        part = workdir / f"chunk_{i // chunk:02d}"
+        rows += train_population(members[i : i + chunk], part, strategy=strategy, progress=False)
+    write_results(workdir, rows)
+    return rows
+
+
+def use_compilation_cache(workdir: pathlib.Path) -> None:
+    """XLA's persistent compilation cache in `workdir/xla_cache` unless one is configured (the
+    test suite's): the ground truth's populations compile the same programs."""
+    if jax.config.jax_compilation_cache_dir is None:
+        jax.config.update("jax_compilation_cache_dir", str(workdir / "xla_cache"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
 
 
 def collect(configs, rows) -> dict:
@@ -81,6 +106,7 @@ def main(argv=None) -> dict:
     out = args.out or RESULTS / f"{args.setting}.json"
     arg = args.setting + (f",seeds={args.seeds}" if args.seeds else "")
     configs = config_lib.load_sweep(f"{CONFIG}:{arg}")
+    use_compilation_cache(workdir)
     start = time.time()
     runs, wall = {}, {}
     for method in METHODS:
@@ -92,11 +118,8 @@ def main(argv=None) -> dict:
             if [r["seed"] for r in rows] != [c.seed for c in members]:
                 raise SystemExit(f"{stored} holds other members than the sweep's")
         else:
-            if len(group(members)) != 1:
-                raise SystemExit(f"{method}: the runs do not form one population")
-            rows = train_population(
-                members, workdir / method, strategy=args.strategy, progress=False
-            )
+            chunk = config_module.GT_CHUNK[args.setting] if method == "fixed" else len(members)
+            rows = train_method(members, workdir / method, args.strategy, chunk)
             wall[method] = round(time.time() - t, 1)
         runs[method] = collect(members, rows)
         print(f"{method}: {len(members)} runs, {wall[method]} s", flush=True)
