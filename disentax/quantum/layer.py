@@ -7,6 +7,7 @@ initialised uniform in [0, 2π). With `shots`, the output is the finite-shot est
 (y = exact + stop_gradient(estimate − exact)), the usual model of shot noise in training.
 """
 
+import functools
 from collections.abc import Callable
 
 import flax.linen as nn
@@ -51,27 +52,39 @@ class CircuitLayer(nn.Module):
         batch_shape = inputs.shape[:-1]
         rows = jnp.reshape(inputs, (-1, circuit.num_inputs))
         if self.shots is None:
-            f = gradients.circuit_function(
-                circuit, self.readout, gradient=self.gradient, noise=self.noise
-            )
-            out = jax.vmap(f, in_axes=(None, 0))(weights, rows)
+            out = _batched_function(circuit, self.readout, self.gradient, self.noise)(weights, rows)
         else:
-            out = self._with_shots(weights, rows)
+            keys = jax.random.split(self.make_rng("shots"), rows.shape[0])
+            sampled = _batched_shots_function(
+                circuit, self.readout, self.gradient, self.noise, self.shots
+            )
+            out = sampled(weights, rows, keys)
         return jnp.reshape(out, batch_shape + out.shape[1:])
 
-    def _with_shots(self, weights, rows):
-        circuit, readout = self.circuit, self.readout
-        gradients._choice("readout", readout, gradients.READOUTS)
-        probability_fn = gradients.circuit_function(
-            circuit, "probabilities", gradient=self.gradient, noise=self.noise
-        )
 
-        def one(key, x):
-            probs = jnp.reshape(probability_fn(weights, x), (2,) * circuit.num_qubits)
-            estimate = measure.estimate_probabilities(key, jax.lax.stop_gradient(probs), self.shots)
-            exact = gradients.readout_from_probabilities(probs, readout)
-            sampled = gradients.readout_from_probabilities(estimate, readout)
-            return exact + jax.lax.stop_gradient(sampled - exact)
+# One jitted batched function per (circuit, readout, gradient, noise[, shots]): an eager call (a
+# model's `init`) compiles one program instead of one per operation; under an outer `jit` it is
+# inlined.
 
-        keys = jax.random.split(self.make_rng("shots"), rows.shape[0])
-        return jax.vmap(one)(keys, rows)
+
+@functools.lru_cache(maxsize=64)
+def _batched_function(circuit, readout, gradient, noise):
+    f = gradients.circuit_function(circuit, readout, gradient=gradient, noise=noise)
+    return jax.jit(jax.vmap(f, in_axes=(None, 0)))
+
+
+@functools.lru_cache(maxsize=64)
+def _batched_shots_function(circuit, readout, gradient, noise, shots):
+    gradients._choice("readout", readout, gradients.READOUTS)
+    probability_fn = gradients.circuit_function(
+        circuit, "probabilities", gradient=gradient, noise=noise
+    )
+
+    def one(weights, x, key):
+        probs = jnp.reshape(probability_fn(weights, x), (2,) * circuit.num_qubits)
+        estimate = measure.estimate_probabilities(key, jax.lax.stop_gradient(probs), shots)
+        exact = gradients.readout_from_probabilities(probs, readout)
+        sampled = gradients.readout_from_probabilities(estimate, readout)
+        return exact + jax.lax.stop_gradient(sampled - exact)
+
+    return jax.jit(jax.vmap(one, in_axes=(None, 0, 0)))

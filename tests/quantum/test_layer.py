@@ -39,7 +39,7 @@ def test_layer_shapes_and_vmap_equal_single_samples():
         layer = q.CircuitLayer(c, readout=readout)
         params = layer.init(jax.random.key(1), x)
         assert params["params"]["weights"].shape == (c.num_weights,)
-        y = jax.jit(layer.apply)(params, x)
+        y = layer.apply(params, x)  # eagerly: the layer's own jitted batched function
         assert y.shape == (2, 5, width)
         f = q.circuit_function(c, readout)
         w = params["params"]["weights"]
