@@ -87,7 +87,8 @@ def circuit_function(
 
     `readout`: `"expval_z"` (⟨Z_i⟩, `[n]`) or `"probabilities"` (`[2^n]`). `gradient`:
     `"autodiff"` (reverse mode through the simulation) or `"parameter_shift"` (the rule in the
-    module docstring, 2R evaluations per gradient). `noise`: a `NoiseModel` runs the
+    module docstring, 2R evaluations per gradient; a `custom_vjp`, so reverse mode only:
+    `jax.grad`, `jax.vjp`, `jax.jacrev`). `noise`: a `NoiseModel` runs the
     density-matrix path; None the statevector.
     """
     _choice("readout", readout, READOUTS)

@@ -42,11 +42,16 @@ def _check_shots(shots) -> int:
     return shots
 
 
+def _log_probabilities(probs):
+    """log p over the flattened outcomes; a rounding-negative p (a density's diagonal) is 0."""
+    return jnp.log(jnp.maximum(jnp.reshape(probs, -1), 0))
+
+
 def sample(key, probs, shots: int):
     """`shots` bitstrings drawn i.i.d. from p: `(2,) * n -> [shots, n]` int32 (bit i = qubit i)."""
     n = num_qubits_of(probs)
     shots = _check_shots(shots)
-    logits = jnp.log(jnp.reshape(probs, -1))
+    logits = _log_probabilities(probs)
     index = jax.random.categorical(key, logits, shape=(shots,))
     return (index[:, None] >> jnp.arange(n - 1, -1, -1)) & 1
 
@@ -55,7 +60,7 @@ def estimate_probabilities(key, probs, shots: int):
     """count(b) / shots over `shots` draws from p: an unbiased estimate of p, `(2,) * n`."""
     n = num_qubits_of(probs)
     shots = _check_shots(shots)
-    logits = jnp.log(jnp.reshape(probs, -1))
+    logits = _log_probabilities(probs)
     index = jax.random.categorical(key, logits, shape=(shots,))
     counts = jnp.bincount(index, length=2**n)
     return jnp.reshape(counts / shots, (2,) * n).astype(probs.dtype)
