@@ -45,7 +45,22 @@ MIN_SEEDS = 3  # search seeds per method the regret claims need
 
 # The claims that do not reproduce, per setting, with the measured numbers (filled from the
 # committed results; `test_p34_tanglenas_claims.py` asserts them as strict xfails).
-EXPECTED_FAILURES: dict[str, dict[str, str]] = {"cpu": {}, "smoke": {}}
+EXPECTED_FAILURES: dict[str, dict[str, str]] = {
+    "cpu": {
+        "darts_regret_below_spos_rs": (
+            "not on 8 × 8 digits (5 seeds): DARTS-WS regret 0.0140 ± 0.0047 vs SPOS + RS "
+            "0.0095 ± 0.0040 (difference +0.0045 ± 0.0056, within the one-seed ground truth's "
+            "noise): superposition drives α to the largest choices, c32k7-c32k7 in 3 of 5 "
+            "seeds, which is median on digits (0.9725 vs the best 0.9875); NOTES.md 'Results'"
+        ),
+        "drnas_regret_below_spos_rs": (
+            "not on 8 × 8 digits (5 seeds): DrNAS-WS regret 0.0155 ± 0.0014 vs SPOS + RS "
+            "0.0095 ± 0.0040 (difference +0.0060 ± 0.0047): c32k7-c32k7 in 4 of 5 seeds "
+            "(0.9725, the median architecture, vs the best 0.9875); NOTES.md 'Results'"
+        ),
+    },
+    "smoke": {},
+}
 
 
 def expected_failures(setting: str) -> dict[str, str]:

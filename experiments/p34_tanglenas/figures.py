@@ -37,6 +37,7 @@ def draw(results: dict, path: pathlib.Path) -> None:
         bx.scatter(np.full(len(regret), k), regret, marker=marker, c=colour)
         bx.plot([k - 0.3, k + 0.3], [regret.mean()] * 2, c=colour)
     ax.set(xscale="log", xlabel="parameters (architecture alone)", ylabel="test accuracy")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.legend(fontsize=7)
     bx.set_xticks(range(len(MARKERS)), [claims.LABELS[n] for n in MARKERS])
     bx.set(ylabel="regret (best − chosen test accuracy)", title="per search seed; line: mean")
