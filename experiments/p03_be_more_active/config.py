@@ -19,10 +19,10 @@ import ml_collections
 
 from disentax import config as config_lib
 from disentax.errors import UserError
+from experiments.settings import parse_setting
 
 MODELS = ("beta_vae", "beta_tc_vae")
 BETAS = (1.0, 2.0, 4.0, 8.0, 16.0)  # the issue's grid (disentanglement_lib's differs: NOTES.md)
-SETTINGS = ("paper", "cpu", "smoke")
 ALIASES = {"small": "cpu"}  # the setting's name in NOTES.md and results/small_*.json
 NUM_SEEDS = {"paper": 50, "cpu": 3, "smoke": 1}
 TRAINING_STEPS = 300_000  # disentanglement_lib shared.gin `model.training_steps`
@@ -32,10 +32,9 @@ DEFAULT_DATASET = "dsprites_procedural"
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     """One member of the population (module docstring)."""
-    args = _parse(arg, model="beta_vae", beta=4.0, seed=0)
+    args, setting = _parse(arg, model="beta_vae", beta=4.0, seed=0)
     if args.model not in MODELS:
         raise UserError(f"unknown model {args.model!r}; known: {', '.join(MODELS)}")
-    setting = setting_of(args)
     c = config_lib.load_config("beta_vae" if setting == "paper" else "beta_vae:tiny")
     c.dataset = args.dataset
     c.seed = args.seed
@@ -73,8 +72,7 @@ def get_sweep(arg: str | None = None) -> list[str]:
     """The population as arguments of `get_config`: `MODELS` × `BETAS` × seeds 0..N−1
     (`seeds=N`; default 50, 3 with `cpu`, 1 with `smoke`); the setting, `dataset` and `steps`
     are passed through."""
-    args = _parse(arg, seeds=0)
-    setting = setting_of(args)
+    args, setting = _parse(arg, seeds=0)
     seeds = args.seeds or NUM_SEEDS[setting]
     if seeds < 1:
         raise UserError(f"seeds must be at least 1, got {seeds}")
@@ -89,23 +87,7 @@ def get_sweep(arg: str | None = None) -> list[str]:
     ]
 
 
-def setting_of(args: ml_collections.ConfigDict) -> str:
-    """The one setting the parsed argument names (`paper` when none; `small` is `cpu`)."""
-    named = [name for name in (*SETTINGS, *ALIASES) if args[name]]
-    if len(named) > 1:
-        raise UserError(f"use one of the settings {', '.join(SETTINGS)}, got {', '.join(named)}")
-    return ALIASES.get(named[0], named[0]) if named else "paper"
-
-
-def _parse(arg: str | None, **keys) -> ml_collections.ConfigDict:
-    """`parse_arg` with the keys `get_config` and `get_sweep` share; `steps` must be >= 1."""
-    args = config_lib.parse_arg(
-        arg,
-        **keys,
-        dataset=DEFAULT_DATASET,
-        steps=0,
-        **dict.fromkeys((*SETTINGS, *ALIASES), False),
-    )
-    if args.steps < 0:
-        raise UserError(f"steps must be at least 1, got {args.steps}")
-    return args
+def _parse(arg: str | None, **keys) -> tuple[ml_collections.ConfigDict, str]:
+    """`(args, setting)` (`parse_setting`; `paper` when none is named) with the keys `get_config`
+    and `get_sweep` share."""
+    return parse_setting(arg, default="paper", aliases=ALIASES, dataset=DEFAULT_DATASET, **keys)

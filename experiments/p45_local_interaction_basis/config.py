@@ -17,22 +17,20 @@ modadd and twotask, each over seeds 0..N−1 (`seeds=N` overrides the setting's 
 
 import ml_collections
 
-from disentax import config as config_lib
 from disentax.errors import UserError
+from experiments.settings import parse_setting
 
 TASK = "experiments.p45_local_interaction_basis.task"
 PROBLEMS = ("lib", "llc", "modadd", "twotask")
-SETTINGS = ("cpu", "smoke", "paper")
 NUM_SEEDS = {"cpu": 3, "smoke": 1, "paper": 10}
 LLC_WIDTH = {"cpu": 16, "smoke": 4, "paper": 64}  # the planted network's; the dense one is 2×
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     """One run (module docstring)."""
-    args = _parse(arg, problem="lib", width=0, seed=0, planted=True)
+    args, setting = parse_setting(arg, problem="lib", width=0, seed=0, planted=True)
     if args.problem not in PROBLEMS:
         raise UserError(f"unknown problem {args.problem!r}; known: {', '.join(PROBLEMS)}")
-    setting = setting_of(args)
     c = ml_collections.ConfigDict()
     c.task = TASK
     c.problem = args.problem
@@ -107,8 +105,7 @@ def get_sweep(arg: str | None = None) -> list[str]:
     """One setting's runs as `get_config` arguments: lib; llc at width h with its planted
     paddings; llc at width 2h (the same parameter count, no planted degeneracy); each over
     seeds 0..N−1 (`seeds=N`; default `NUM_SEEDS[setting]`)."""
-    args = _parse(arg, seeds=0)
-    setting = setting_of(args)
+    args, setting = parse_setting(arg, seeds=0)
     seeds = args.seeds or NUM_SEEDS[setting]
     if seeds < 1:
         raise UserError(f"seeds must be at least 1, got {seeds}")
@@ -117,18 +114,3 @@ def get_sweep(arg: str | None = None) -> list[str]:
     runs = ["problem=lib", f"problem=llc,width={h}", f"problem=llc,width={2 * h}"]
     runs += ["problem=modadd", "problem=twotask"]
     return [f"{run},seed={s}{extra}" for run in runs for s in range(seeds)]
-
-
-def setting_of(args: ml_collections.ConfigDict) -> str:
-    """The one setting the parsed argument names (`cpu` when none)."""
-    named = [name for name in SETTINGS if args[name]]
-    if len(named) > 1:
-        raise UserError(f"use one of the settings {', '.join(SETTINGS)}, got {', '.join(named)}")
-    return named[0] if named else "cpu"
-
-
-def _parse(arg: str | None, **keys) -> ml_collections.ConfigDict:
-    args = config_lib.parse_arg(arg, **keys, steps=0, **dict.fromkeys(SETTINGS, False))
-    if args.steps < 0:
-        raise UserError(f"steps must be at least 1, got {args.steps}")
-    return args

@@ -19,12 +19,11 @@ import math
 
 import ml_collections
 
-from disentax import config as config_lib
 from disentax.errors import UserError
 from experiments.p51_jepa_implicit_bias import theory
+from experiments.settings import parse_setting
 
 TASK = "experiments.p51_jepa_implicit_bias.task"
-SETTINGS = ("cpu", "smoke", "paper")
 DEPTHS = (1, 2, 3, 4, 5)
 NUM_SEEDS = {"cpu": 5, "smoke": 1, "paper": 10}
 # (λ, ρ, γ) per feature; γ is the dynamic model's AR(1) coefficient (ρ ≤ γ there).
@@ -59,12 +58,11 @@ def generative(model: str, lam, rho, gamma=None) -> dict:
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     """One member (module docstring)."""
-    args = _parse(arg, objective="jepa", depth=2, data="static", seed=0, steps=0)
+    args, setting = _parse(arg, objective="jepa", depth=2, data="static", seed=0, steps=0)
     if args.objective not in theory.OBJECTIVES:
         raise UserError(f"unknown objective {args.objective!r}; known: jepa, mae")
     if args.data not in theory.DATA_MODELS:
         raise UserError(f"unknown data {args.data!r}; known: static, dynamic")
-    setting = setting_of(args)
     features = PAPER_FEATURES if setting == "paper" else FEATURES[args.data]
     c = ml_collections.ConfigDict()
     c.task = TASK
@@ -106,8 +104,7 @@ def get_sweep(arg: str | None = None) -> list[str]:
     """The population as `get_config` arguments: objectives × `DEPTHS` × data models × seeds
     (`seeds=N`; default 5 with `cpu`, 1 with `smoke`, 10 with `paper`); `smoke` keeps depth 2 and
     the static model."""
-    args = _parse(arg, seeds=0)
-    setting = setting_of(args)
+    args, setting = _parse(arg, seeds=0)
     seeds = args.seeds or NUM_SEEDS[setting]
     if seeds < 1:
         raise UserError(f"seeds must be at least 1, got {seeds}")
@@ -122,16 +119,8 @@ def get_sweep(arg: str | None = None) -> list[str]:
     ]
 
 
-def setting_of(args: ml_collections.ConfigDict) -> str:
-    chosen = [s for s in SETTINGS if args[s]]
-    if len(chosen) > 1:
-        raise UserError(f"give one setting of {', '.join(SETTINGS)}, got {', '.join(chosen)}")
-    return chosen[0] if chosen else "cpu"
-
-
-def _parse(arg: str | None, **defaults) -> ml_collections.ConfigDict:
-    """`parse_arg` with the setting flags beside `defaults`; `get_config` and `get_sweep` take
-    each other's keys, so one argument string serves both."""
+def _parse(arg: str | None, **defaults) -> tuple[ml_collections.ConfigDict, str]:
+    """`(args, setting)` (`parse_setting`); `get_config` and `get_sweep` take each other's keys,
+    so one argument string serves both."""
     keys = {"objective": "jepa", "depth": 2, "data": "static", "seed": 0, "steps": 0, "seeds": 0}
-    keys.update(defaults)
-    return config_lib.parse_arg(arg, **keys, **{s: False for s in SETTINGS})
+    return parse_setting(arg, **{**keys, **defaults})

@@ -26,6 +26,7 @@ from disentax.train.sweep import run_sweep
 from disentax.viz.events import read_scalars
 from experiments.p51_jepa_implicit_bias import config as p51_config
 from experiments.p51_jepa_implicit_bias import theory
+from experiments.settings import SETTINGS
 
 CONFIG = "experiments.p51_jepa_implicit_bias.config"
 PACKAGE = pathlib.Path(__file__).resolve().parent
@@ -223,7 +224,7 @@ def plot(results: dict, workdir: pathlib.Path, configs, path: pathlib.Path) -> N
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--setting", default="cpu", choices=p51_config.SETTINGS)
+    parser.add_argument("--setting", default="cpu", choices=SETTINGS)
     parser.add_argument("--workdir", type=pathlib.Path, help="default: runs/p51_<setting>")
     parser.add_argument("--out", type=pathlib.Path, help="default: results/<setting>.json")
     parser.add_argument("--seeds", type=int, default=0, help="default: the setting's")

@@ -15,12 +15,11 @@ the classifier (`seeds=N` overrides the setting's number of seeds).
 
 import ml_collections
 
-from disentax import config as config_lib
 from disentax.errors import UserError
+from experiments.settings import parse_setting
 
 TASK = "experiments.p55_maestro.task"
 PROBLEMS = ("regression", "autoencoder", "classifier")
-SETTINGS = ("cpu", "smoke", "paper")
 NUM_SEEDS = {"cpu": 5, "smoke": 1, "paper": 10}
 # Classifier evaluation: every layer cut to ⌈p·r_l⌉ (the official code's width multiplier p) and
 # to min(k, r_l) (the same rank in every layer).
@@ -30,12 +29,13 @@ RANKS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128)
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     """One run (module docstring)."""
-    args = _parse(arg, problem="classifier", seed=0, dense=False, sampler="per_layer")
+    args, setting = parse_setting(
+        arg, problem="classifier", seed=0, dense=False, sampler="per_layer"
+    )
     if args.problem not in PROBLEMS:
         raise UserError(f"unknown problem {args.problem!r}; known: {', '.join(PROBLEMS)}")
     if args.dense and args.problem != "classifier":
         raise UserError("only the classifier has a dense baseline")
-    setting = setting_of(args)
     c = ml_collections.ConfigDict()
     c.task = TASK
     c.problem = args.problem
@@ -105,26 +105,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 def get_sweep(arg: str | None = None) -> list[str]:
     """One setting's runs as `get_config` arguments: regression, autoencoder, classifier and
     the dense classifier, each over seeds 0..N−1 (`seeds=N`; default `NUM_SEEDS[setting]`)."""
-    args = _parse(arg, seeds=0)
-    setting = setting_of(args)
+    args, setting = parse_setting(arg, seeds=0)
     seeds = args.seeds or NUM_SEEDS[setting]
     if seeds < 1:
         raise UserError(f"seeds must be at least 1, got {seeds}")
     extra = f",{setting}" + (f",steps={args.steps}" if args.steps else "")
     runs = [f"problem={p}" for p in PROBLEMS] + ["problem=classifier,dense"]
     return [f"{run},seed={s}{extra}" for run in runs for s in range(seeds)]
-
-
-def setting_of(args: ml_collections.ConfigDict) -> str:
-    """The one setting the parsed argument names (`cpu` when none)."""
-    named = [name for name in SETTINGS if args[name]]
-    if len(named) > 1:
-        raise UserError(f"use one of the settings {', '.join(SETTINGS)}, got {', '.join(named)}")
-    return named[0] if named else "cpu"
-
-
-def _parse(arg: str | None, **keys) -> ml_collections.ConfigDict:
-    args = config_lib.parse_arg(arg, **keys, steps=0, **dict.fromkeys(SETTINGS, False))
-    if args.steps < 0:
-        raise UserError(f"steps must be at least 1, got {args.steps}")
-    return args
