@@ -13,12 +13,11 @@ darts, drnas and spos × the search seeds (`seeds=N` overrides the search seeds'
 
 import ml_collections
 
-from disentax import config as config_lib
 from disentax.errors import UserError
+from experiments.settings import parse_setting
 
 TASK = "experiments.p34_tanglenas.task"
 METHODS = ("fixed", "spos", "darts", "drnas")
-SETTINGS = ("cpu", "smoke", "paper")
 NUM_LAYERS = {"cpu": 2, "smoke": 1, "paper": 3}
 NUM_SEEDS = {"cpu": 5, "smoke": 1, "paper": 10}  # search seeds 0..N−1
 # Ground truth: one seed per architecture on CPU (81 runs; a second doubles the run's cost).
@@ -50,10 +49,9 @@ def adam(learning_rate, b1=0.9, b2=0.999, weight_decay=0.0) -> ml_collections.Co
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     """One run (module docstring)."""
-    args = _parse(arg, method="darts", seed=0, arch=-1)
+    args, setting = parse_setting(arg, method="darts", seed=0, arch=-1)
     if args.method not in METHODS:
         raise UserError(f"unknown method {args.method!r}; known: {', '.join(METHODS)}")
-    setting = setting_of(args)
     c = ml_collections.ConfigDict()
     c.task = TASK
     c.method = args.method
@@ -86,8 +84,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
 def get_sweep(arg: str | None = None) -> list[str]:
     """One setting's runs as `get_config` arguments (module docstring)."""
-    args = _parse(arg, seeds=0)
-    setting = setting_of(args)
+    args, setting = parse_setting(arg, seeds=0)
     seeds = args.seeds or NUM_SEEDS[setting]
     if seeds < 1:
         raise UserError(f"seeds must be at least 1, got {seeds}")
@@ -96,18 +93,3 @@ def get_sweep(arg: str | None = None) -> list[str]:
     runs = [f"method=fixed,arch={a},seed={s}" for a in range(n) for s in GT_SEEDS[setting]]
     runs += [f"method={m},seed={s}" for m in ("darts", "drnas", "spos") for s in range(seeds)]
     return [run + extra for run in runs]
-
-
-def setting_of(args: ml_collections.ConfigDict) -> str:
-    """The one setting the parsed argument names (`cpu` when none)."""
-    named = [name for name in SETTINGS if args[name]]
-    if len(named) > 1:
-        raise UserError(f"use one of the settings {', '.join(SETTINGS)}, got {', '.join(named)}")
-    return named[0] if named else "cpu"
-
-
-def _parse(arg: str | None, **keys) -> ml_collections.ConfigDict:
-    args = config_lib.parse_arg(arg, **keys, steps=0, **dict.fromkeys(SETTINGS, False))
-    if args.steps < 0:
-        raise UserError(f"steps must be at least 1, got {args.steps}")
-    return args

@@ -13,7 +13,6 @@ claims' outcomes (`claims.py`), package versions, the commit and the wall times;
 `results/<setting>.png` (`figures.py`).
 """
 
-import argparse
 import json
 import pathlib
 import time
@@ -21,15 +20,13 @@ import time
 import jax
 
 from disentax import config as config_lib
-from disentax.provenance import provenance
 from disentax.train import build
 from disentax.train.population import group
 from disentax.train.sweep import train_population, write_results
-from experiments.p34_tanglenas import claims, layers
+from experiments import results
 from experiments.p34_tanglenas import config as config_module
+from experiments.p34_tanglenas import layers
 
-CONFIG = "experiments.p34_tanglenas.config"
-RESULTS = pathlib.Path(__file__).resolve().with_name("results")
 METHODS = ("fixed", "darts", "drnas", "spos")
 
 
@@ -81,31 +78,20 @@ def collect(configs, rows) -> dict:
         member = {"seed": config.seed}
         if config.method == "fixed":
             member["arch"] = config.objective.arch
-        member.update(
-            {k: v for k, v in row.items() if k.startswith(("eval/", "train/")) or k == "alive"}
-        )
-        members.append(member)
+        members.append({**member, **results.member_numbers(row)})
     return {"config": json.loads(config_lib.to_json(configs[0])), "members": members}
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--setting", default="cpu", choices=("cpu", "smoke", "paper"))
-    parser.add_argument("--workdir", type=pathlib.Path, help="default: runs/p34_<setting>")
-    parser.add_argument("--seeds", type=int, default=0, help="search seeds; 0: the setting's")
-    parser.add_argument("--strategy", default="auto", choices=("auto", "vmap", "loop"))
-    parser.add_argument("--out", type=pathlib.Path, help="default: results/<setting>.json here")
-    parser.add_argument("--no-figure", action="store_true")
+    parser = results.parser(__package__, __doc__, search_seeds=True)
     parser.add_argument(
         "--reuse",
         action="store_true",
         help="read a method's rows from a finished WORKDIR/<method>/results.json (run_sweep's)",
     )
     args = parser.parse_args(argv)
-    workdir = args.workdir or pathlib.Path("runs") / f"p34_{args.setting}"
-    out = args.out or RESULTS / f"{args.setting}.json"
-    arg = args.setting + (f",seeds={args.seeds}" if args.seeds else "")
-    configs = config_lib.load_sweep(f"{CONFIG}:{arg}")
+    workdir = results.workdir(args)
+    configs = results.sweep_configs(args)
     use_compilation_cache(workdir)
     start = time.time()
     runs, wall = {}, {}
@@ -123,29 +109,14 @@ def main(argv=None) -> dict:
             wall[method] = round(time.time() - t, 1)
         runs[method] = collect(members, rows)
         print(f"{method}: {len(members)} runs, {wall[method]} s", flush=True)
-    results = {
-        "setting": args.setting,
-        "command": f"python -m experiments.p34_tanglenas.main --setting {args.setting}",
+    found = {
         "wall_s": round(time.time() - start, 1),
         "wall_s_per_method": wall,
         "rs_samples": config_module.RS_SAMPLES[args.setting],
         "memory": memory(next(c for c in configs if c.method == "darts")),
         "runs": runs,
-        **provenance(),
     }
-    results["summary"] = claims.summarise(results)
-    results["claims"] = claims.outcomes(results)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-    if not args.no_figure:
-        from experiments.p34_tanglenas import figures
-
-        figures.draw(results, out.with_suffix(".png"))
-    print(claims.table(results))
-    for name, failure in results["claims"].items():
-        print(f"{name}: {'holds' if failure is None else failure}")
-    print(f"wrote {out} ({results['wall_s']} s)")
-    return results
+    return results.write(found, args, summarise=True)
 
 
 if __name__ == "__main__":
