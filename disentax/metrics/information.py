@@ -47,9 +47,10 @@ def label_space(labels):
     values = np.asarray(labels)
     if not np.issubdtype(values.dtype, np.integer) or values.ndim != 2 or values.size == 0:
         return None
-    # the values jnp.asarray will hold (64-bit integers become 32-bit without jax_enable_x64)
-    values = values.astype(jax.dtypes.canonicalize_dtype(values.dtype)).astype(np.int64)
-    span = int(np.max(values.max(axis=0) - values.min(axis=0))) + 1
+    # the values jnp.asarray will hold (64-bit integers become 32-bit without jax_enable_x64),
+    # one column per row: numpy reduces a few columns along axis 0 ~10× slower
+    columns = np.ascontiguousarray(values.T, jax.dtypes.canonicalize_dtype(values.dtype))
+    span = int(np.max(columns.max(axis=1).astype(np.int64) - columns.min(axis=1))) + 1
     return 1 << (span - 1).bit_length() if span <= values.shape[0] else None
 
 

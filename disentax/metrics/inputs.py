@@ -67,8 +67,12 @@ def same_samples(a_name: str, a, b_name: str, b) -> None:
 
 
 def require_finite(name: str, x) -> None:
-    """A one-line `UserError` if concrete `x` holds NaN or ±Inf (a tracer is not checked)."""
-    if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):
+    """A one-line `UserError` if concrete `x` holds NaN or ±Inf (a tracer is not checked; a
+    numpy array is checked by numpy, without a device round trip)."""
+    if isinstance(x, jax.core.Tracer):
+        return
+    finite = np.isfinite(x).all() if isinstance(x, np.ndarray) else jnp.all(jnp.isfinite(x))
+    if not bool(finite):
         raise UserError(f"{name} contain NaN or Inf (as {x.dtype}); metrics need finite values")
 
 
@@ -82,10 +86,12 @@ def positive_int(name: str, value, what: str = "static under jit") -> int:
 def codes_matrix(name: str, x, min_rows: int = 0):
     """Codes `[N, L]` (N ≥ `min_rows`) as floats of at least 32 bits (integers and half
     precision converted: LAPACK has no half-precision kernels), finite where concrete."""
+    # float32 numpy codes are checked on the host: the values of their device copy
+    host = x if isinstance(x, np.ndarray) and x.dtype == np.float32 else None
     x = matrix(name, x, min_rows)
     if not jnp.issubdtype(x.dtype, jnp.floating) or x.dtype.itemsize < 4:
         x = x.astype(jnp.float32)
-    require_finite(name, x)
+    require_finite(name, x if host is None else host)
     return x
 
 
