@@ -14,7 +14,7 @@ test accuracy on MNIST, the same MLP on the autoencoder's latent about 98 %; v1:
 (c) `hybrid_below_classical_at_every_scale`: the same at every angle scale of the sweep, exact
     and with shots: no choice of the scaling closes the gap.
 
-    python -m experiments.p32_quantum_transfer.claims experiments/p32_quantum_transfer/results/cpu.json
+    python -m experiments.p32_quantum_transfer.claims RESULTS  # e.g. its results/cpu.json
 
 prints the claim table and each claim's outcome and exits non-zero when an outcome differs from
 `EXPECTED_FAILURES[setting]`, as a strict xfail would.
