@@ -36,6 +36,7 @@ def draw(results: dict, path: str | pathlib.Path) -> None:
            f"{len(results['runs']['classical']['seeds'])} seed(s)")  # fmt: skip
     if scales:
         ax.set_xticks(sorted(set(scales)), [f"{s:g}" for s in sorted(set(scales))])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -97,29 +97,43 @@ def test_a_phase_is_frozen_outside_its_steps_and_starts_a_fresh_adam():
 
 def test_the_autoencoder_trains_only_in_phase_one_and_the_head_only_in_phase_two():
     c = config.get_config("variant=quantum,shots=16,smoke")  # 3 + 3 steps
-    run = task_module(c).build(c)
-    state = run.init_state()
-    snapshots = [jax.device_get(state.params)]
-    for step in range(c.num_steps):
-        state, metrics = run.step_fn(state, run.batch_fn(step))
-        snapshots.append(jax.device_get(state.params))
-        assert (float(metrics["cross_entropy"]) > 0) == (step >= c.phases.autoencoder_steps)
-
-    def moved(part, step):
-        before, after = snapshots[step][part], snapshots[step + 1][part]
-        return any(np.any(a != b) for a, b in zip(jax.tree.leaves(before),
-                                                  jax.tree.leaves(after), strict=True))  # fmt: skip
-
+    run = task_module(c).build(c)  # built, not compiled: the optimizer and the batch only
+    params = run.model.init(jax.random.PRNGKey(0), *run.example_inputs())["params"]
+    assert set(params) == {"encoder", "decoder", "head"}
+    state = run.tx.init(params)
+    grads = jax.tree.map(jnp.ones_like, params)
     switch = c.phases.autoencoder_steps
+    update = jax.jit(run.tx.update)
     for step in range(c.num_steps):
-        assert moved("encoder", step) == moved("decoder", step) == (step < switch), step
-        assert moved("head", step) == (step >= switch), step
+        updates, state = update(grads, state, params)
+        for part, leaves in jax.device_get(updates).items():
+            moved = any(np.any(u != 0) for u in jax.tree.leaves(leaves))
+            assert moved == ((step < switch) == (part != "head")), (part, step)
     # an example's shot counts are drawn once: its key depends on the run and the example only
-    batch = jax.device_get(run.batch_fn(1))
+    batch = jax.device_get(jax.jit(run.batch)(run.keys.data, 1))
     root = jax.random.fold_in(run.keys.data, task.SHOT_STREAM)
     want = jax.vmap(lambda i: jax.random.fold_in(root, i))(batch["index"])
     np.testing.assert_array_equal(batch["shot_keys"], want)
     np.testing.assert_array_equal(batch["x"], run.arrays["x_train"][batch["index"]])
+
+
+def test_the_head_loss_is_off_in_phase_one_and_does_not_reach_the_autoencoder():
+    c = config.get_config("variant=pca,smoke")
+    run = task_module(c).build(c)
+    params = run.model.init(jax.random.PRNGKey(0), *run.example_inputs())["params"]
+    batch = jax.jit(run.batch)(run.keys.data, 0)
+    grad = jax.jit(jax.grad(lambda p, s: run.loss_fn(p, batch, None, step=s), has_aux=True))
+    for step in (0, c.phases.autoencoder_steps):
+        grads, metrics = grad(params, step)
+        assert (float(metrics["cross_entropy"]) > 0) == (step > 0)
+        head_moves = any(bool(jnp.any(g != 0)) for g in jax.tree.leaves(grads["head"]))
+        assert head_moves == (step > 0)
+    # the encoder's gradient is the reconstruction's alone: the features are stop_gradient-ed
+    recon = jax.grad(
+        lambda p: jnp.mean((run.model.apply({"params": p}, batch["x"], method="reconstruct")
+                            - batch["x"]) ** 2)
+    )(params)  # fmt: skip
+    np.testing.assert_allclose(grads["encoder"]["kernel"], recon["encoder"]["kernel"], atol=1e-7)
 
 
 def test_the_sweep_lists_every_run_over_the_seeds():
