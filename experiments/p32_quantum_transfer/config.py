@@ -12,7 +12,7 @@ Argument (`disentax.config.parse_arg`): comma-separated `key=value` items and fl
   or `paper` (more seeds, longer training; still the 8×8 digits, README "Deviations").
 `get_sweep(arg)` lists one setting's runs over seeds 0..N−1 (`seeds=N` overrides the setting's
 number): classical, pca and quantum at every scale of `SCALES[setting]`, exact and with
-`SHOTS` shots.
+`SHOTS` shots (`smoke`: classical and quantum with shots, `run_arguments`).
 """
 
 import ml_collections
@@ -74,7 +74,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
 def run_arguments(setting: str) -> list[str]:
     """The setting's runs, without seed and setting: classical, pca, then quantum per scale,
-    exact and with `SHOTS` shots."""
+    exact and with `SHOTS` shots; `smoke` only classical and quantum with shots (the most
+    involved run) at the paper's scale."""
+    if setting == "smoke":
+        return ["variant=classical", f"variant=quantum,scale={PAPER_SCALE},shots={SHOTS}"]
     runs = ["variant=classical", "variant=pca"]
     for scale in SCALES[setting]:
         runs += [f"variant=quantum,scale={scale}", f"variant=quantum,scale={scale},shots={SHOTS}"]

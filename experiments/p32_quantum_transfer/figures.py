@@ -28,6 +28,8 @@ def draw(results: dict, path: str | pathlib.Path) -> None:
         ax.fill_between(x, acc.min(axis=0), acc.max(axis=0), color=line.get_color(), alpha=0.2)
     for name, label, style in (("classical", "classical (latent)", "-"),
                                ("pca", "MLP on the 5 angles (control)", "--")):  # fmt: skip
+        if name not in results["runs"]:
+            continue
         acc = claims.values(results, name)
         ax.axhline(acc.mean(), color="k", ls=style, lw=1, label=label)
         ax.axhspan(acc.min(), acc.max(), color="grey", alpha=0.15)
