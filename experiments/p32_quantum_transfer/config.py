@@ -51,12 +51,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         {"learning_rate": 3e-3, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
          "decay_pattern": "."}
     )  # fmt: skip
-    c.phases = ml_collections.ConfigDict({"autoencoder_steps": 1000})
-    c.num_steps = 2500  # 1,000 autoencoder steps, then 1,500 head steps (143 epochs at 128)
+    c.phases = ml_collections.ConfigDict({"autoencoder_steps": 600})
+    c.num_steps = 1500  # 600 autoencoder steps, then 900 head steps (86 epochs at 128)
     c.batch_size = 128
     c.eval = ml_collections.ConfigDict({"every_steps": 0})
     c.log_every_steps = 500
-    c.checkpoint_every_steps = 2500
+    c.checkpoint_every_steps = 1500
     c.keep_checkpoints = 1
     c.async_checkpoints = True
     if setting == "smoke":
@@ -65,7 +65,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.batch_size = 32
     elif setting == "paper":
         c.phases.autoencoder_steps, c.num_steps = 4000, 12000
-        c.checkpoint_every_steps = 2500
+        c.checkpoint_every_steps = 4000
     if args.steps:
         c.num_steps = args.steps
         c.phases.autoencoder_steps = min(c.phases.autoencoder_steps, args.steps)
