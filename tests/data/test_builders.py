@@ -110,7 +110,8 @@ def write_norb(path, array: np.ndarray) -> None:
     magic = {np.uint8: 0x1E3D4C55, np.int32: 0x1E3D4C54}[array.dtype.type]
     dims = list(array.shape) + [1] * (3 - array.ndim)
     data = np.array([magic, array.ndim, *dims], "<i4").tobytes() + array.tobytes()
-    (gzip.open if str(path).endswith(".gz") else open)(path, "wb").write(data)
+    with (gzip.open if str(path).endswith(".gz") else open)(path, "wb") as f:
+        f.write(data)
 
 
 def test_smallnorb_sorts_records_and_draws_the_instance(tmp_path):
