@@ -7,7 +7,6 @@ import pathlib
 
 from disentax import config as config_lib
 from disentax.train import Run, build
-from disentax.train.build import bind_objective
 
 RESULTS = pathlib.Path(__file__).parent / "results"
 # disentanglement_lib's β-VAE (conv network, batch 64), whose step the scripts time; the default
@@ -31,10 +30,13 @@ def write_result(out: pathlib.Path, result: dict) -> None:
     print(json.dumps(result))
 
 
-def beta_vae_run(batch_size: int, transposed_conv: str = "subpixel") -> Run:
-    """disentanglement_lib's β-VAE run at `batch_size`, its decoder in the given formulation."""
+def beta_vae_run(
+    batch_size: int, transposed_conv: str = "subpixel", strided_conv: str = "lax"
+) -> Run:
+    """disentanglement_lib's β-VAE run at `batch_size`, its decoder's transposed and its
+    encoder's strided convolutions in the given formulations (`"subpixel"` or `"lax"`)."""
     config = config_lib.load_config(DLIB_BETA_VAE)
     config.batch_size = batch_size
     run = build(config)
-    model = run.model.clone(transposed_conv=transposed_conv)
-    return dataclasses.replace(run, model=model, loss_fn=bind_objective(config.objective, model))
+    model = run.model.clone(transposed_conv=transposed_conv, strided_conv=strided_conv)
+    return dataclasses.replace(run, model=model)

@@ -5,8 +5,10 @@ summed over pixels, KL, Adam 1e-4) on the same random binary images, on this mac
 one process, interleaved. Prints images/s, the ratio disentax / torch and the achieved GFLOP/s
 (FLOPs counted from the layer shapes: 2 per multiply-add, forward + backward = 3 × forward), and
 ends with one JSON line (also written to --out). torch is optional: `pip install torch==2.13.0`.
-
-    python experiments/benchmarks/train_step.py [--batches 64 256] [--steps 20] [--repeats 3]
+disentax runs as it trains (sub-pixel transposed convolutions in the decoder, XLA's strided
+convolutions in the encoder), with the decoder's as XLA's transposed convolution
+(`disentax_lax_convT`), and with the encoder's strided convolutions differentiated in the sub-pixel
+form (`disentax_subpixel_strided`, the model's `strided_conv="subpixel"`; `disentax.models.layers`).
 """
 
 import argparse
@@ -42,9 +44,9 @@ def binary_images(batch_size: int, seed: int = 0) -> np.ndarray:
     )
 
 
-def disentax_step(batch_size: int, transposed_conv: str):
+def disentax_step(batch_size: int, transposed_conv: str, strided_conv: str = "lax"):
     """A closure running one jitted, donated train step of the default β-VAE config."""
-    run = beta_vae_run(batch_size, transposed_conv)
+    run = beta_vae_run(batch_size, transposed_conv, strided_conv)
     state = [run.init_state()]
     batch = jax.device_put({"image": binary_images(batch_size)})
 
@@ -183,6 +185,10 @@ def main():
         makers = {  # name -> (step closure, FLOPs per image)
             "disentax": (disentax_step(b, "subpixel"), FLOPS_PER_IMAGE),
             "disentax_lax_convT": (disentax_step(b, "lax"), FLOPS_PER_IMAGE),
+            "disentax_subpixel_strided": (
+                disentax_step(b, "subpixel", "subpixel"),
+                FLOPS_PER_IMAGE,
+            ),
         }
         if have_torch:
             makers["torch"] = (torch_vae(b), FLOPS_PER_IMAGE)
