@@ -120,8 +120,10 @@ class Population:
     Member m trains exactly as `build(configs[m])` alone would: its own seed's keys (init, train,
     data), its objective hyperparameters and optimizer values, the varying ones (`hparams`,
     `varying_hparams` names) passed to the step as arrays `[M]`. `strategy` "vmap" runs one
-    `jax.vmap`-ed step; "loop" one jitted single-member step called per member; "auto" picks per
-    backend (`default_strategy`).
+    `jax.vmap`-ed step; "loop" the single-member step on one member after another (`lax.map`
+    inside one jitted program: no per-member dispatch, each member's arrays sliced out, the
+    results stacked anew, so the state is held twice during a step); "auto" picks per backend
+    (`default_strategy`).
 
     Placement: `mesh` has axes `("pop", "data")` (`parallel.population_mesh`); the members'
     states are split over `pop`, each member's batch over `data`, the `alive` flags, the
@@ -230,42 +232,24 @@ class Population:
         batches = parallel.member_batch_sharded(self.mesh, self.batches_per_step)
         replicated = parallel.replicated(self.mesh)
         if self.strategy == "vmap":
-            step = jax.jit(
-                jax.vmap(self.member_step),
-                in_shardings=(members, replicated, batches, replicated),
-                out_shardings=(members, replicated, replicated),
-                donate_argnums=(0,),
-            )
+            per_member = jax.vmap(self.member_step)
+        else:
 
-            def vmapped(pop: PopulationState, batches):
-                members, alive, metrics = step(pop.members, pop.alive, batches, self.hparams)
-                return PopulationState(members, alive), metrics
-
-            return vmapped
-
-        def member_in_place(members, alive, batches, hparams, m):
-            take = functools.partial(jax.tree.map, lambda x: x[m])
-            new, keep, metrics = self.member_step(
-                take(members), alive[m], take(batches), take(hparams)
-            )
-            members = jax.tree.map(lambda x, n: x.at[m].set(n), members, new)
-            return members, alive.at[m].set(keep), metrics
+            def per_member(*args):
+                return jax.lax.map(lambda member_args: self.member_step(*member_args), args)
 
         step = jax.jit(
-            member_in_place,
-            in_shardings=(members, replicated, batches, replicated, replicated),
+            per_member,
+            in_shardings=(members, replicated, batches, replicated),
             out_shardings=(members, replicated, replicated),
-            donate_argnums=(0, 1),
+            donate_argnums=(0,),
         )
 
-        def looped(pop: PopulationState, batches):
-            members, alive, outs = pop.members, pop.alive, []
-            for m in range(self.size):
-                members, alive, metrics = step(members, alive, batches, self.hparams, m)
-                outs.append(metrics)
-            return PopulationState(members, alive), jax.tree.map(lambda *xs: jnp.stack(xs), *outs)
+        def population_step(pop: PopulationState, batches):
+            members, alive, metrics = step(pop.members, pop.alive, batches, self.hparams)
+            return PopulationState(members, alive), metrics
 
-        return looped
+        return population_step
 
     @property
     def batches_per_step(self) -> int:

@@ -2,7 +2,8 @@
 
 In one process, on the default backend: (a) M single-model runs stepped one after the other
 (`build(config).step_fn`, each its own compiled step, as M separate runs would be), (b) the
-population with `strategy="loop"` (one compiled step called per member), (c) `strategy="vmap"`
+population with `strategy="loop"` (the single-member step on each member in turn, `lax.map`
+in one compiled program), (c) `strategy="vmap"`
 (one vmapped step for all members). Also times `score_population` (the suite metrics of M
 models in one vmapped call) against M calls of `score`. Prints a table and, as its last line,
 one JSON object (also written to --out).
