@@ -43,7 +43,7 @@ import sys
 import numpy as np
 
 from disentax.analysis import format_interval, t_interval
-from disentax.errors import UserError
+from experiments import claim_check
 
 RESULTS = pathlib.Path(__file__).resolve().with_name("results")
 COMMITTED = {"cpu": RESULTS / "cpu.json"}
@@ -219,15 +219,11 @@ CLAIMS = {
 
 
 def outcomes(results: dict) -> dict[str, str | None]:
-    return {name: claim(results) for name, claim in CLAIMS.items()}
+    return claim_check.outcomes(CLAIMS, results)
 
 
 def expected_failures(setting: str) -> dict[str, str]:
-    if setting not in EXPECTED_FAILURES:
-        raise UserError(
-            f"unknown setting {setting!r}; known: {', '.join(sorted(EXPECTED_FAILURES))}"
-        )
-    return EXPECTED_FAILURES[setting]
+    return claim_check.expected_failures(EXPECTED_FAILURES, setting)
 
 
 def check(results: dict, setting: str) -> list[str]:

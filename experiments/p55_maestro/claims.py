@@ -31,6 +31,7 @@ import numpy as np
 
 from disentax.analysis import format_interval, t_interval
 from disentax.errors import UserError
+from experiments import claim_check
 
 MAX_SIN = 0.1  # sin θ_max ≤ 0.1: every principal angle below 5.7°
 MAX_EXCESS = 1e-3  # of ‖A‖²_F or of the digits' total variance
@@ -169,27 +170,16 @@ CLAIMS = {
 
 
 def outcomes(results: dict) -> dict[str, str | None]:
-    return {name: claim(results) for name, claim in CLAIMS.items()}
+    return claim_check.outcomes(CLAIMS, results)
 
 
 def expected_failures(setting: str) -> dict[str, str]:
-    if setting not in EXPECTED_FAILURES:
-        raise UserError(
-            f"unknown setting {setting!r}; known: {', '.join(sorted(EXPECTED_FAILURES))}"
-        )
-    return EXPECTED_FAILURES[setting]
+    return claim_check.expected_failures(EXPECTED_FAILURES, setting)
 
 
 def check(results: dict, setting: str) -> list[str]:
     """The claims whose outcome differs from `EXPECTED_FAILURES[setting]`."""
-    expected = expected_failures(setting)
-    differences = []
-    for name, failure in outcomes(results).items():
-        if failure is None and name in expected:
-            differences.append(f"{name}: holds, expected to fail")
-        elif failure is not None and name not in expected:
-            differences.append(f"{name}: {failure}")
-    return differences
+    return claim_check.check(CLAIMS, EXPECTED_FAILURES, results, setting)
 
 
 def _interval(values: np.ndarray, digits: int) -> str:
