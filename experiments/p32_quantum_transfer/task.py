@@ -33,7 +33,6 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
-import numpy as np
 import optax
 
 from disentax import quantum
@@ -41,6 +40,7 @@ from disentax.errors import UserError
 from disentax.models.mlp import MLP
 from disentax.train import parallel
 from disentax.train.task import RunKeys, Task, get_field, require_positive, validate_core
+from experiments.digits import digits_split
 
 KINDS = ("latent", "pca", "quantum")
 NUM_CLASSES = 10
@@ -49,27 +49,6 @@ POSITIVE_FIELDS = ("model.latent", "features.num_qubits", "features.angle_scale"
 
 
 # --- data
-
-
-@functools.cache
-def digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8×8 digits: (pixels / 16 `[1797, 64]` float32, labels `[1797]` int32)."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as e:  # pragma: no cover - a test extra of the project
-        raise UserError("P32 needs scikit-learn for load_digits (pip install scikit-learn)") from e
-    data = load_digits()
-    return (data.data / 16.0).astype(np.float32), data.target.astype(np.int32)
-
-
-def digits_split(seed: int, test_fraction: float):
-    """(x_train, y_train, x_test, y_test): one permutation from `seed`, the last
-    ⌈test_fraction·N⌉ examples held out."""
-    x, y = digits()
-    order = np.random.RandomState(seed).permutation(len(x))
-    n_test = int(np.ceil(test_fraction * len(x)))
-    train, test = order[:-n_test], order[-n_test:]
-    return x[train], y[train], x[test], y[test]
 
 
 # --- the quantum feature map

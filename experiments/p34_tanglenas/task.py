@@ -36,6 +36,7 @@ from disentax.train import parallel
 from disentax.train.optimizer import make_optimizer
 from disentax.train.state import TrainState
 from disentax.train.task import RunKeys, Task, get_field, validate_core
+from experiments import digits
 from experiments.p34_tanglenas import layers
 
 METHODS = ("fixed", "spos", "darts", "drnas")
@@ -44,20 +45,11 @@ SEARCH = ("darts", "drnas")
 
 @functools.cache
 def digits_split(seed: int, num_val: int, num_test: int):
-    """(x_train, y_train, x_val, y_val, x_test, y_test): `load_digits` (pixels / 16, `[N, 8, 8,
-    1]`), one permutation from `seed`; the last `num_test` are the test set, the `num_val`
-    before them the validation set."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as e:  # pragma: no cover - a test extra of the project
-        raise UserError("P34 needs scikit-learn (pip install scikit-learn)") from e
-    data = load_digits()
-    x = (data.images / 16.0).astype(np.float32)[..., None]
-    y = data.target.astype(np.int32)
-    order = np.random.RandomState(seed).permutation(len(x))
-    n_train = len(x) - num_val - num_test
-    tr, va, te = np.split(order, [n_train, n_train + num_val])
-    return x[tr], y[tr], x[va], y[va], x[te], y[te]
+    """(x_train, y_train, x_val, y_val, x_test, y_test): `experiments.digits.split` as images
+    `[N, 8, 8, 1]`."""
+    s = digits.split(seed, num_test=num_test, num_val=num_val)
+    images = {k: v.reshape(-1, 8, 8, 1) if k[0] == "x" else v for k, v in s.items()}
+    return tuple(images[f"{v}_{part}"] for part in ("train", "val", "test") for v in "xy")
 
 
 def cross_entropy(logits, y):

@@ -16,7 +16,6 @@
 """
 
 import dataclasses
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -29,31 +28,11 @@ from disentax.models.mlp import MLP
 from disentax.train import parallel
 from disentax.train.optimizer import make_optimizer
 from disentax.train.task import RunKeys, Task, get_field, validate_core
+from experiments.digits import digits_split
 from experiments.p45_local_interaction_basis import lib, sgld
 
 PROBLEMS = ("lib", "llc", "modadd", "twotask")
 BASES = ("lib", "pca", "pca_equal", "neuron")
-
-
-@functools.cache
-def digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8×8 digits: (pixels / 16 `[1797, 64]` float32, labels `[1797]` int32)."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as e:  # pragma: no cover - a test extra of the project
-        raise UserError("P45's digits need scikit-learn (pip install scikit-learn)") from e
-    data = load_digits()
-    return (data.data / 16.0).astype(np.float32), data.target.astype(np.int32)
-
-
-def digits_split(seed: int, test_fraction: float):
-    """(x_train, y_train, x_test, y_test): one permutation from `seed`, the last
-    ⌈test_fraction·N⌉ examples held out."""
-    x, y = digits()
-    order = np.random.RandomState(seed).permutation(len(x))
-    n_test = int(np.ceil(test_fraction * len(x)))
-    train, test = order[:-n_test], order[-n_test:]
-    return x[train], y[train], x[test], y[test]
 
 
 def modular_addition(p: int, seed: int, train_fraction: float):

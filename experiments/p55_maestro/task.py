@@ -40,6 +40,7 @@ from disentax.models.mlp import MLP
 from disentax.train import parallel
 from disentax.train.optimizer import make_optimizer
 from disentax.train.task import RunKeys, Task, get_field, validate_core
+from experiments.digits import digits, digits_split
 from experiments.p55_maestro import layers
 
 PROBLEMS = ("regression", "autoencoder", "classifier")
@@ -59,17 +60,6 @@ def linear_map(n: int, d: int, seed: int, top: float, decay: float):
     return (p * sigma) @ q.T, p, sigma, q
 
 
-@functools.cache
-def digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 8×8 digits: (pixels / 16 `[1797, 64]` float32, labels `[1797]` int32)."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as e:  # pragma: no cover - a test extra of the project
-        raise UserError("P55's digits problems need scikit-learn (pip install scikit-learn)") from e
-    data = load_digits()
-    return (data.data / 16.0).astype(np.float32), data.target.astype(np.int32)
-
-
 def digits_pca() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(X centred `[N, d]` without the always-zero pixels, eigenvalues λ `[d]` descending, their
     eigenvectors `[d, d]`) of the digits' covariance XᵀX/N (float64 eigendecomposition)."""
@@ -78,16 +68,6 @@ def digits_pca() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = x - x.mean(axis=0)
     lam, vec = np.linalg.eigh(x.astype(np.float64).T @ x / len(x))
     return x, lam[::-1].astype(np.float32), vec[:, ::-1].astype(np.float32)
-
-
-def digits_split(seed: int, test_fraction: float):
-    """(x_train, y_train, x_test, y_test): one permutation from `seed`, the last
-    ⌈test_fraction·N⌉ examples held out."""
-    x, y = digits()
-    order = np.random.RandomState(seed).permutation(len(x))
-    n_test = int(np.ceil(test_fraction * len(x)))
-    train, test = order[:-n_test], order[-n_test:]
-    return x[train], y[train], x[test], y[test]
 
 
 # --- subspaces
