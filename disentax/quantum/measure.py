@@ -2,7 +2,9 @@
 
 p(b) = |ψ_b|² over bitstrings b = (b_0, …, b_{n−1}), held as a `(2,) * n` array like the state;
 ⟨Z_i⟩ = Σ_b p(b) (−1)^{b_i} = P(b_i = 0) − P(b_i = 1). Shot estimates draw `shots` bitstrings
-from p with a JAX key, as a device returns them.
+from p with a JAX key, as a device returns them, by inverse CDF: u_s ~ U(0, Σp), outcome
+b_s = min{b : Σ_{b' ≤ b} p(b') > u_s} (a search of the 2^n cumulative sums per shot, not 2^n
+Gumbels per shot as `jax.random.categorical` draws).
 """
 
 import jax
@@ -42,17 +44,18 @@ def _check_shots(shots) -> int:
     return shots
 
 
-def _log_probabilities(probs):
-    """log p over the flattened outcomes; a rounding-negative p (a density's diagonal) is 0."""
-    return jnp.log(jnp.maximum(jnp.reshape(probs, -1), 0))
+def _draw_outcomes(key, probs, shots: int):
+    """`shots` flat outcome indices drawn i.i.d. from p by inverse CDF (module docstring); a
+    rounding-negative p (a density's diagonal) counts as 0: `(2,) * n -> [shots]` int32."""
+    cdf = jnp.cumsum(jnp.maximum(jnp.reshape(probs, -1), 0))
+    u = jax.random.uniform(key, (shots,), dtype=cdf.dtype) * cdf[-1]
+    return jnp.minimum(jnp.searchsorted(cdf, u, side="right"), cdf.shape[0] - 1)
 
 
 def sample(key, probs, shots: int):
     """`shots` bitstrings drawn i.i.d. from p: `(2,) * n -> [shots, n]` int32 (bit i = qubit i)."""
     n = num_qubits_of(probs)
-    shots = _check_shots(shots)
-    logits = _log_probabilities(probs)
-    index = jax.random.categorical(key, logits, shape=(shots,))
+    index = _draw_outcomes(key, probs, _check_shots(shots))
     return (index[:, None] >> jnp.arange(n - 1, -1, -1)) & 1
 
 
@@ -60,10 +63,8 @@ def estimate_probabilities(key, probs, shots: int):
     """count(b) / shots over `shots` draws from p: an unbiased estimate of p, `(2,) * n`."""
     n = num_qubits_of(probs)
     shots = _check_shots(shots)
-    logits = _log_probabilities(probs)
-    index = jax.random.categorical(key, logits, shape=(shots,))
-    counts = jnp.bincount(index, length=2**n)
-    return jnp.reshape(counts / shots, (2,) * n).astype(probs.dtype)
+    counts = jnp.bincount(_draw_outcomes(key, probs, shots), length=2**n)
+    return jnp.reshape(counts.astype(probs.dtype) / shots, (2,) * n)
 
 
 def estimate_expval_z(key, probs, shots: int):

@@ -75,16 +75,6 @@ def circuit_probabilities(num_qubits: int):
     return jax.vmap(lambda theta: f(None, theta))
 
 
-def shot_estimate(key: jax.Array, probs: jax.Array, shots: int) -> jax.Array:
-    """counts / shots of `shots` outcomes drawn i.i.d. from p `[K]` by inverse CDF (K
-    comparisons' search per shot instead of `quantum.estimate_probabilities`' K Gumbels per
-    shot): `[K]`, an unbiased multinomial estimate of p."""
-    cdf = jnp.cumsum(probs)
-    u = jax.random.uniform(key, (shots,), dtype=probs.dtype) * cdf[-1]
-    index = jnp.minimum(jnp.searchsorted(cdf, u, side="right"), probs.shape[0] - 1)
-    return jnp.bincount(index, length=probs.shape[0]).astype(probs.dtype) / shots
-
-
 # --- the model
 
 
@@ -151,7 +141,10 @@ def features(model, params, x, keys, x_train, config) -> tuple[jax.Array, dict]:
         else:
             probs = circuit_probabilities(f.num_qubits)(f.angle_scale * jnp.pi * u)
             if f.shots:
-                probs = jax.vmap(lambda k, q: shot_estimate(k, q, f.shots))(keys, probs)
+                shape = (2,) * f.num_qubits  # a device's counts / shots, once per example
+                probs = jax.vmap(
+                    lambda k, q: quantum.estimate_probabilities(k, q.reshape(shape), f.shots)
+                )(keys, probs).reshape(probs.shape)
             out = probs * probs.shape[-1] - 1.0
     return jax.lax.stop_gradient(out), info
 

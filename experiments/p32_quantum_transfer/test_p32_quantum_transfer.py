@@ -12,7 +12,6 @@ import optax
 import pytest
 
 from disentax import config as config_lib
-from disentax import quantum
 from disentax.errors import UserError
 from disentax.train.task import task_module
 from experiments.p32_quantum_transfer import config, task
@@ -47,24 +46,6 @@ def test_theta_and_pi_minus_theta_are_the_same_features_but_not_within_a_half_tu
     np.testing.assert_allclose(probs(theta), probs(jnp.pi - theta), atol=1e-6)
     other = theta.at[0, 1].set(0.5)
     assert float(jnp.abs(probs(theta) - probs(other)).max()) > 1e-2
-
-
-def test_the_shot_estimate_is_a_multinomial_estimate_of_p():
-    p = jnp.asarray([0.5, 0.0, 0.3, 0.15, 0.05, 0.0, 0.0, 0.0])
-    shots = 64
-    keys = jax.random.split(jax.random.PRNGKey(0), 4000)
-    draws = np.asarray(jax.jit(jax.vmap(lambda k: task.shot_estimate(k, p, shots)))(keys))
-    np.testing.assert_allclose(draws.sum(axis=1), 1.0, atol=1e-6)
-    np.testing.assert_array_equal(draws[:, np.asarray(p) == 0], 0.0)  # never an impossible one
-    assert np.allclose(draws * shots, np.round(draws * shots))  # counts / shots
-    np.testing.assert_allclose(draws.mean(axis=0), p, atol=0.005)
-    var = np.asarray(p * (1 - p) / shots)
-    np.testing.assert_allclose(draws.var(axis=0), var, rtol=0.1, atol=1e-6)
-    # the library's sampler (Gumbel per shot) draws the same distribution
-    lib = jax.jit(jax.vmap(lambda k: quantum.estimate_probabilities(k, p.reshape(2, 2, 2), shots)))(
-        keys
-    ).reshape(-1, 8)
-    np.testing.assert_allclose(np.asarray(lib).mean(axis=0), draws.mean(axis=0), atol=0.008)
 
 
 def test_the_principal_axes_are_numpys_pca_signed_and_their_variance_share():

@@ -42,6 +42,19 @@ def test_sample_frequencies_match_probabilities():
     np.testing.assert_allclose(np.asarray(estimate).reshape(-1), frequencies, atol=1e-7)
 
 
+def test_shot_estimate_is_a_multinomial_estimate_of_p():
+    p = jnp.asarray([0.5, 0.0, 0.3, 0.15, 0.05, 0.0, 0.0, 0.0]).reshape(2, 2, 2)
+    shots = 64
+    keys = jax.random.split(jax.random.key(0), 4000)
+    draws = jax.jit(jax.vmap(lambda k: q.estimate_probabilities(k, p, shots)))(keys)
+    draws, p = np.asarray(draws).reshape(-1, 8), np.asarray(p).reshape(-1)
+    np.testing.assert_allclose(draws.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(draws[:, p == 0], 0.0)  # never an impossible outcome
+    assert np.allclose(draws * shots, np.round(draws * shots))  # counts / shots
+    np.testing.assert_allclose(draws.mean(axis=0), p, atol=0.005)
+    np.testing.assert_allclose(draws.var(axis=0), p * (1 - p) / shots, rtol=0.1, atol=1e-6)
+
+
 def test_shot_estimate_of_z_is_unbiased_with_binomial_spread():
     t, shots, repeats = 1.2, 400, 300
     probs = q.probabilities(q.simulate(q.Circuit(1).ry(0, t)))
