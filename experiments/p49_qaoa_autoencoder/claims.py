@@ -47,7 +47,29 @@ MAIN = (QUBITS_MAIN, SIGMA_MAIN)
 
 # The claims that do not reproduce, per setting, with the measured numbers (filled from the
 # committed results; `test_p49_qaoa_autoencoder_claims.py` asserts them as strict xfails).
-EXPECTED_FAILURES: dict[str, dict[str, str]] = {"cpu": {}, "smoke": {}}
+EXPECTED_FAILURES: dict[str, dict[str, str]] = {
+    "cpu": {
+        "qcae_above_cae": (
+            "QCAE − CAE test SSIM not clearly > 0 at qaoa_p2_n4_s0.4: +0.008 ± 0.024; "
+            "qaoa_p2_n6_s0.2: +0.004 ± 0.013; qaoa_p2_n6_s0.4: +0.007 ± 0.030; "
+            "qaoa_p2_n8_s0.4: -0.004 ± 0.006"
+        ),
+        "qcae_40_percent_above_cae": (
+            "largest QCAE / CAE − 1 test SSIM +1.4% (qaoa_p3_n6_s0.4) < 40%; at p = 2: "
+            "qaoa_p2_n4_s0.4 +1.2%, qaoa_p2_n6_s0.2 +0.5%, qaoa_p2_n6_s0.4 +1.0%, "
+            "qaoa_p2_n8_s0.4 -0.6%"
+        ),
+        "qaoa_above_other_designs": (
+            "QAOA − other design, test SSIM averaged over p = 1..4, not clearly > 0: "
+            "none: +0.001 ± 0.002 (hea: +0.037 ± 0.009, clearly above)"
+        ),
+        "qaoa_25_percent_above_other_designs": (
+            "QAOA / other design − 1 test SSIM averaged over designs and p = 1..4 +2.7% < 25% "
+            "(hea +5.2%, none +0.2%)"
+        ),
+    },
+    "smoke": {},
+}
 
 
 def load(path: str | pathlib.Path) -> dict:
@@ -151,7 +173,7 @@ def qcae_above_cae(results: dict) -> str | None:
 def relative_gains(results: dict) -> dict[str, float]:
     """{qaoa run: mean over seeds of SSIM_run / SSIM_CAE − 1} at each run's point."""
     gains = {}
-    for name in results["runs"]:
+    for name in sorted(results["runs"]):
         variant, _, *point = parse(name)
         cae = run_of(results, "classical", 0, tuple(point))
         if variant == "qaoa" and cae is not None:
