@@ -31,6 +31,11 @@ def _reference(ax, results, run, label, style):
     ax.axhspan(v.min(), v.max(), color="grey", alpha=0.15)
 
 
+def _legend(ax):
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="lower right")
+
+
 def draw(results: dict, path: str | pathlib.Path) -> None:
     """Two panels, written to `path`."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.0))
@@ -47,7 +52,7 @@ def draw(results: dict, path: str | pathlib.Path) -> None:
         left.axhline(noisy, color="k", ls=":", lw=1, label="noisy input")
     left.set(xlabel="circuit layers p", ylabel="test SSIM", xticks=list(DEPTHS),
              title=f"n = {main[0]} qubits, σ = {main[1]:g}")  # fmt: skip
-    left.legend(fontsize=7, loc="lower right")
+    _legend(left)
     sigma = main[1]
     ns = [n for n, s in claims.points(results) if s == sigma]
     for variant, label in (("classical", "classical CAE"), ("qaoa", f"QAOA-QCAE, p = {P_MAIN}")):
@@ -59,7 +64,7 @@ def draw(results: dict, path: str | pathlib.Path) -> None:
             _band(right, [n for n, _ in found], per_run, label)
     right.set(xlabel="latent features = qubits n", ylabel="test SSIM", xticks=ns,
               title=f"σ = {sigma:g}")  # fmt: skip
-    right.legend(fontsize=7, loc="lower right")
+    _legend(right)
     seeds = len(next(iter(results["runs"].values()))["seeds"])
     fig.suptitle(f"P49 on noisy load_digits, setting {results['setting']}, {seeds} seed(s)")
     fig.tight_layout()

@@ -25,7 +25,7 @@ RNG = np.random.RandomState(0)
 def expval(n, ansatz, depth, weights, z):
     f = quantum.circuit_function(bottleneck_circuit(n, ansatz, depth))
     w = None if depth == 0 else jnp.asarray(weights, jnp.float32)
-    return np.asarray(jax.vmap(lambda x: f(w, x))(jnp.asarray(z, jnp.float32)))
+    return np.asarray(jax.jit(jax.vmap(lambda x: f(w, x)))(jnp.asarray(z, jnp.float32)))
 
 
 @pytest.mark.parametrize("ansatz", ANSATZE)
@@ -73,33 +73,33 @@ def test_the_designs_have_two_angles_per_layer_and_their_gates():
         bottleneck_circuit(4, "qcnn", 1)
 
 
-@pytest.mark.parametrize("ansatz", ANSATZE)
-def test_parameter_shift_gradients_of_the_bottleneck_equal_autodiff(ansatz):
-    z = RNG.uniform(-3, 3, (3, 4))
-    readout = RNG.randn(3, 4)
+@pytest.mark.parametrize("ansatz, depth", [("qaoa", 2), ("hea", 1), ("none", 1)])
+def test_parameter_shift_gradients_of_the_bottleneck_equal_autodiff(ansatz, depth):
+    z = RNG.uniform(-3, 3, (3, 3))
+    readout = RNG.randn(3, 3)
     grads = {}
     with jax.enable_x64(True):
         for gradient in ("autodiff", "parameter_shift"):
-            layer = QuantumBottleneck(4, ansatz, 2, gradient)
-            params = layer.init(jax.random.PRNGKey(1), jnp.zeros((1, 4), jnp.float64))
+            layer = QuantumBottleneck(3, ansatz, depth, gradient)
+            params = layer.init(jax.random.PRNGKey(1), jnp.zeros((1, 3), jnp.float64))
             params = jax.tree.map(lambda p: p.astype(jnp.float64), params)
 
             def loss(params, z, layer=layer):
                 return jnp.sum(layer.apply(params, z) * readout)
 
-            grads[gradient] = jax.grad(loss, argnums=(0, 1))(params, jnp.asarray(z))
+            grads[gradient] = jax.jit(jax.grad(loss, argnums=(0, 1)))(params, jnp.asarray(z))
     for ad, ps in zip(*map(jax.tree.leaves, grads.values()), strict=True):
         assert ad.dtype == jnp.float64
         np.testing.assert_allclose(ps, ad, atol=1e-6)
 
 
 def test_the_cae_has_the_qcaes_parameters_but_the_circuits_angles():
-    for n in (4, 6, 8):
+    for n in (4, 8):
         cae = task.count_params(config.get_config(f"variant=classical,qubits={n}"))
         # conv 1→8, conv 8→16 (3×3), Dense(64→n), Dense(n→64), deconv 16→8, deconv 8→1
         assert cae == (9 * 8 + 8) + (72 * 16 + 16) + 65 * n + 64 * (n + 1) + (144 * 8 + 8) + 73
         for ansatz in ANSATZE:
-            for p in config.DEPTHS:
+            for p in (1, 4):
                 qcae = task.count_params(config.get_config(f"variant={ansatz},p={p},qubits={n}"))
                 assert qcae - cae == 2 * p and (qcae - cae) / cae < 0.01
     assert task.count_params(config.get_config("variant=classical")) == 3319
@@ -151,11 +151,12 @@ def test_ssim_in_closed_forms_and_against_a_direct_loop():
 def test_the_noise_is_clipped_fresh_per_batch_and_fixed_on_the_test_set():
     c = config.get_config("variant=classical,smoke")
     run = task.build(c)
-    b0, b1 = run.batch(run.keys.data, 0), run.batch(run.keys.data, 1)
+    batch = jax.jit(run.batch)
+    b0, b1 = batch(run.keys.data, 0), batch(run.keys.data, 1)
     assert b0["noisy"].shape == (16, 8, 8, 1)
     assert float(b0["noisy"].min()) >= 0 and float(b0["noisy"].max()) <= 1
     assert not np.allclose(b0["noisy"] - b0["clean"], b1["noisy"] - b1["clean"])
-    np.testing.assert_array_equal(run.batch(run.keys.data, 0)["noisy"], b0["noisy"])
+    np.testing.assert_array_equal(batch(run.keys.data, 0)["noisy"], b0["noisy"])
     again = task.build(config.get_config("variant=qaoa,p=3,seed=4,smoke"))
     np.testing.assert_array_equal(again.arrays["x_test_noisy"], run.arrays["x_test_noisy"])
     x = jnp.full((2000, 8, 8, 1), 0.5)
@@ -168,8 +169,8 @@ def test_the_sweep_lists_every_run_over_the_seeds():
     members = config.get_sweep("cpu")
     assert len(members) == (1 + 3 * 4 + 3 * 2) * config.NUM_SEEDS["cpu"]
     configs = config_lib.load_sweep("experiments.p49_qaoa_autoencoder.config:smoke,seeds=2")
-    assert [c.seed for c in configs] == [0, 1] * 2
-    assert [c.model.bottleneck for c in configs[::2]] == ["classical", "quantum"]
+    assert [c.seed for c in configs] == [0, 1]
+    assert [c.model.ansatz for c in configs] == ["qaoa"] * 2
     assert all(c.task == config.TASK for c in configs)
     paper = config_lib.load_sweep("experiments.p49_qaoa_autoencoder.config:paper")
     assert len(paper) == 78 * config.NUM_SEEDS["paper"]
