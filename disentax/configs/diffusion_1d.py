@@ -14,9 +14,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         {"dim": 1, "num_modes": 2, "separation": 4.0, "mode_std": 0.3}
     )
     c.diffusion = ml_collections.ConfigDict(
-        {"num_timesteps": 100, "beta_start": 1e-3, "beta_end": 0.2}
-    )
-    c.model = ml_collections.ConfigDict({"widths": (128, 128, 128), "embedding_dim": 32})
+        {"schedule": "linear", "num_timesteps": 100, "beta_start": 1e-3, "beta_end": 0.2,
+         "prediction": "epsilon"}
+    )  # fmt: skip
+    c.model = ml_collections.ConfigDict({"width": 128, "depth": 3, "embedding_dim": 32})
     c.optimizer = ml_collections.ConfigDict(
         {
             "learning_rate": 1e-3,
@@ -33,7 +34,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.checkpoint_every_steps = 500
     c.keep_checkpoints = 3
     c.async_checkpoints = True
-    c.eval = ml_collections.ConfigDict({"every_steps": 0, "num_samples": 2048})
+    c.eval = ml_collections.ConfigDict(
+        {"every_steps": 0, "num_samples": 2048, "sampler": "ddpm", "sampler_steps": 0}
+    )
     if arg == "tiny":
         c.batch_size = 16
         c.num_steps = 12

@@ -1,42 +1,17 @@
-"""The DDPM task: schedule, sampler and W1 in closed form, and a trained model's samples."""
+"""The DDPM task on the diffusion core: W1 in closed form, a trained model's samples (DDPM and
+DDIM), one-line config errors. The core itself: tests/diffusion."""
 
-import flax.linen as nn
+import dataclasses
+
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from disentax import config as config_lib
+from disentax import diffusion
 from disentax.errors import UserError
-from disentax.tasks.diffusion import linear_betas, sample, wasserstein_1d
+from disentax.tasks.diffusion import wasserstein_1d
 from disentax.train import build, restore_run, train
-
-MU, S = 1.0, 0.5  # a Gaussian N(μ, s²), whose optimal ε-predictor is known in closed form
-
-
-class ExactDenoiser(nn.Module):
-    """E[ε | x_t] = √(1 − ᾱ_t)(x_t − √ᾱ_t μ) / (ᾱ_t s² + 1 − ᾱ_t) for x_0 ~ N(μ, s²)."""
-
-    alpha_bar: jax.Array
-
-    def __call__(self, x, t):
-        a = self.alpha_bar[t][:, None]
-        return jnp.sqrt(1 - a) * (x - jnp.sqrt(a) * MU) / (a * S**2 + 1 - a)
-
-
-def test_linear_betas_run_from_start_to_end():
-    betas = linear_betas(100, 1e-3, 0.2)
-    assert betas.shape == (100,)
-    np.testing.assert_allclose([betas[0], betas[-1]], [1e-3, 0.2], rtol=1e-6)
-    assert float(jnp.prod(1 - betas)) < 1e-4  # x_T is (almost) pure noise
-
-
-def test_the_sampler_with_the_exact_denoiser_draws_the_data_distribution():
-    betas = linear_betas(100, 1e-3, 0.2)
-    model = ExactDenoiser(jnp.cumprod(1 - betas))
-    x = np.asarray(sample(model, {}, betas, jax.random.PRNGKey(0), 20_000, 1))
-    assert abs(x.mean() - MU) < 0.02
-    assert abs(x.std() - S) < 0.02
 
 
 def test_w1_of_a_shift_is_the_shift():
@@ -47,7 +22,6 @@ def test_w1_of_a_shift_is_the_shift():
 
 def test_a_trained_ddpm_draws_both_modes(tmp_path):
     config = config_lib.load_config("diffusion_1d")
-    config.optimizer.learning_rate = 3e-3
     results = train(config, tmp_path, progress=False)
     assert results["eval/w1"] < 0.15, results  # N(0, 1) against the data: W1 = 1.2
     task, state = restore_run(tmp_path)
@@ -56,10 +30,36 @@ def test_a_trained_ddpm_draws_both_modes(tmp_path):
     assert 0.4 < right < 0.6
     near = np.abs(np.abs(x) - config.data.separation / 2) < 3 * config.data.mode_std
     assert near.mean() > 0.9
+    # eval.sampler "ddim" samples by the core's DDIM from the model's ε̂
+    ddim = dataclasses.replace(task, config=_with_sampler(task.config, "ddim", 20))
+    key = jax.random.PRNGKey(2)
+    eps_fn = diffusion.denoiser(task.model, state.params, task.schedule)
+    direct = diffusion.ddim_sample(eps_fn, task.schedule, jax.random.normal(key, (64, 1)), 20)
+    np.testing.assert_allclose(ddim.sample(state.params, key, 64), direct, atol=1e-6)
 
 
-def test_bad_schedule_is_a_one_line_error():
+def _with_sampler(config, sampler, steps):
+    config = config.copy_and_resolve_references()
+    config.eval.sampler, config.eval.sampler_steps = sampler, steps
+    return config
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("diffusion.beta_end", 1.5, "0 < beta_start <= beta_end < 1"),
+        (
+            "diffusion.schedule",
+            "sigmoid",
+            "schedule 'sigmoid'; known: linear, cosine",
+        ),
+        ("diffusion.prediction", "score", "unknown prediction 'score'; known: epsilon, x0, v"),
+        ("eval.sampler", "euler", "unknown eval.sampler 'euler'; known: ddpm, ddim"),
+    ],
+)
+def test_bad_diffusion_config_is_a_one_line_error(field, value, match):
     config = config_lib.load_config("diffusion_1d:tiny")
-    config.diffusion.beta_end = 1.5
-    with pytest.raises(UserError, match="0 < beta_start <= beta_end < 1"):
+    section, name = field.split(".")
+    config[section][name] = value
+    with pytest.raises(UserError, match=match):
         build(config)
