@@ -48,7 +48,24 @@ COMMITTED = {"cpu": RESULTS / "cpu.json"}
 
 # The claims that do not reproduce, per setting, with the measured numbers (filled from the
 # committed results; `test_p57_quantum_adversarial_claims.py` asserts them as strict xfails).
-EXPECTED_FAILURES: dict[str, dict[str, str]] = {"cpu": {}, "smoke": {}}
+EXPECTED_FAILURES: dict[str, dict[str, str]] = {
+    "cpu": {
+        "clean_accuracy_high": ("test accuracy < 0.95 at digits_1v9: 0.866, digits_3v8: 0.874"),
+        "small_attacks_drop_accuracy": ("accuracy drop at ε = 0.1 < 0.3 at digits_1v9 fgsm: 0.293"),
+        "adversarial_training_restores_robustness": (
+            "PGD accuracy gain of adversarial training at ε = 0.1 not ≥ 0.2 at digits_1v9: "
+            "0.199 ± 0.406, digits_3v8: 0.195 ± 0.199"
+        ),
+        "quantum_data_attack_drops_accuracy": (
+            "accuracy drop at ε = 0.1 < 0.3 at ising pgd: 0.007"
+        ),
+        "quantum_data_adversarial_training_restores": (
+            "PGD accuracy gain of adversarial training at ε = 0.1 not ≥ 0.2 at ising: -0.003 "
+            "± 0.038"
+        ),
+    },
+    "smoke": {},
+}
 
 
 def load(path: str | pathlib.Path) -> dict:
