@@ -4,8 +4,8 @@ modules that jit and vmap over a population.
 - `schedule`: `Schedule` (β_t, ᾱ_t and what derives from them), `linear`, `cosine`, `make`.
 - `parameterisation`: ε-, x_0- and v-prediction, and the conversions between them.
 - `objectives`: `denoising_loss` (L_simple for any parameterisation, condition dropout).
-- `samplers`: `denoiser` (ε̂ of a model, classifier-free guidance), DDPM ancestral sampling and
-  decoding, the DPM-Encoder, DDIM sampling and inversion.
+- `samplers`: `denoiser` (ε̂ of a model, classifier-free guidance), DDPM ancestral sampling (with
+  the x̂_0 of its last steps) and decoding, the DPM-Encoder, DDIM sampling and inversion.
 - `denoisers`: `ResidualMLP` (vectors), `UNet` (images; class and token conditions), `DiT`.
 """
 
@@ -17,6 +17,7 @@ from disentax.diffusion.samplers import (
     ddim_timesteps,
     ddpm_decode,
     ddpm_sample,
+    ddpm_sample_with_x0,
     denoiser,
     dpm_encode,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "ddim_timesteps",
     "ddpm_decode",
     "ddpm_sample",
+    "ddpm_sample_with_x0",
     "denoiser",
     "denoisers",
     "denoising_loss",

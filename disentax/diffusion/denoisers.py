@@ -24,6 +24,7 @@ import numpy as np
 from disentax.errors import UserError
 
 CONDITIONS = ("none", "class", "tokens")
+ACTIVATIONS = {"silu": nn.silu, "leaky_relu": nn.leaky_relu, "relu": nn.relu, "gelu": nn.gelu}
 
 
 def timestep_embedding(t: jax.Array, dim: int, max_period: float = 10_000.0) -> jax.Array:
@@ -61,12 +62,16 @@ def _check_condition(condition: str, num_classes) -> None:
 
 
 class ResidualMLP(nn.Module):
-    """`[B, D]` -> `[B, D]` (module docstring)."""
+    """`[B, D]` -> `[B, D]` (module docstring): h = W_in x, then `depth` times
+    h ← h + W_2 φ(W_1 φ(LN(h)) + W_e e(t)), output W_out φ(LN(h)); φ the `activation`
+    ("silu", the default; "leaky_relu" φ(a) = max(a, 0.01 a) as in P39's toy denoiser; "relu",
+    "gelu"). The step embedding's own MLP keeps SiLU."""
 
     width: int = 128
     depth: int = 3
     embedding_dim: int = 64
     num_classes: int | None = None
+    activation: str = "silu"
 
     @classmethod
     def tiny(cls, **overrides):
@@ -74,13 +79,17 @@ class ResidualMLP(nn.Module):
 
     @nn.compact
     def __call__(self, x, t, c=None):
+        if self.activation not in ACTIVATIONS:
+            known = ", ".join(ACTIVATIONS)
+            raise UserError(f"unknown activation {self.activation!r}; known: {known}")
+        act = ACTIVATIONS[self.activation]
         emb = StepEmbedding(self.embedding_dim, self.num_classes)(t, c)
         h = nn.Dense(self.width)(x)
         for _ in range(self.depth):
-            r = nn.Dense(self.width)(nn.silu(nn.LayerNorm()(h))) + nn.Dense(self.width)(emb)
-            h = h + nn.Dense(self.width)(nn.silu(r))
+            r = nn.Dense(self.width)(act(nn.LayerNorm()(h))) + nn.Dense(self.width)(emb)
+            h = h + nn.Dense(self.width)(act(r))
         out = nn.Dense(x.shape[-1], kernel_init=nn.initializers.zeros)
-        return out(nn.silu(nn.LayerNorm()(h)))
+        return out(act(nn.LayerNorm()(h)))
 
 
 def _norm(channels: int) -> nn.GroupNorm:

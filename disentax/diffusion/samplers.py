@@ -107,6 +107,39 @@ def ddpm_sample(
     return _ancestral(eps_fn, schedule, x_last, noise_at, variance, clip_x0)
 
 
+def ddpm_sample_with_x0(
+    eps_fn,
+    schedule: Schedule,
+    key,
+    shape,
+    *,
+    last: int,
+    variance: str = "small",
+    clip_x0=None,
+) -> tuple[jax.Array, jax.Array]:
+    """`ddpm_sample` (the same draws from the same key, so the same samples) and the predicted
+    clean samples of its last `last` steps: (x_0 `shape`, x̂_0 `[last, *shape]`), where
+    x̂_0[i] = (x_t − √(1 − ᾱ_t) ε̂(x_t, t))/√ᾱ_t at t = last − 1 − i (x̂_0[-1] that of the
+    final step, t = 0). The trajectory's variance over these steps, Var_t x̂_0(t), is P39's
+    hallucination score (Aithal et al. 2024)."""
+    num = schedule.num_timesteps
+    if not 1 <= last <= num:
+        raise UserError(f"last must be in 1..{num}, got {last}")
+    start_key, noise_key = jax.random.split(key)
+    sigma = jnp.sqrt(schedule.reverse_variance(variance))
+    c0, ct = schedule.posterior_mean_coefficients()
+
+    def step(x, t):
+        x0, _ = predict_x0(eps_fn, schedule, x, t, clip_x0)
+        z = jnp.where(t > 0, jax.random.normal(jax.random.fold_in(noise_key, t), shape), 0.0)
+        return c0[t] * x0 + ct[t] * x + sigma[t] * z, x0
+
+    ts = jnp.arange(num - 1, -1, -1)
+    x = jax.random.normal(start_key, shape)
+    x = jax.lax.scan(lambda x, t: (step(x, t)[0], None), x, ts[: num - last])[0]
+    return jax.lax.scan(step, x, ts[num - last :])
+
+
 def ddpm_decode(
     eps_fn, schedule: Schedule, x_last, noises, *, variance: str = "small", clip_x0=None
 ) -> jax.Array:

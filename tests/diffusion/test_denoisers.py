@@ -123,3 +123,21 @@ def test_dit_without_blocks_keeps_each_patch_in_its_place():
 def test_bad_shapes_and_conditions_are_one_line_errors(model, shape, match):
     with pytest.raises(UserError, match=match):
         model.init(jax.random.key(0), jnp.zeros(shape), jnp.zeros(1, jnp.int32))
+
+
+def test_residual_mlp_activation_is_silu_by_default_and_leaky_relu_on_request():
+    x, t = jax.random.normal(jax.random.key(3), (6, 2)), jnp.arange(6, dtype=jnp.int32)
+    silu, leaky = denoisers.ResidualMLP.tiny(), denoisers.ResidualMLP.tiny(activation="leaky_relu")
+    assert silu.activation == "silu"
+    params = _random_params(silu, x, t, ())
+    params["Dense_7"]["kernel"] = 0.1 + params["Dense_7"]["kernel"]  # past the zero output
+    out_silu, out_leaky = (m.apply({"params": params}, x, t) for m in (silu, leaky))
+    assert out_leaky.shape == out_silu.shape == x.shape
+    assert float(jnp.max(jnp.abs(out_leaky - out_silu))) > 1e-3  # the same weights, another φ
+    # φ enters only through the residual path and the output: with LeakyReLU swapped for the
+    # identity-on-positives ReLU the two differ only where a pre-activation is negative
+    relu = denoisers.ResidualMLP.tiny(activation="relu").apply({"params": params}, x, t)
+    gap = float(jnp.max(jnp.abs(out_leaky - relu)))
+    assert 0 < gap < float(jnp.max(jnp.abs(out_leaky - out_silu)))
+    with pytest.raises(UserError, match="unknown activation 'tanh'; known: silu, leaky_relu"):
+        denoisers.ResidualMLP.tiny(activation="tanh").init(jax.random.key(0), x, t)

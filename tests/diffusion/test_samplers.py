@@ -157,3 +157,21 @@ def test_sampler_errors_are_one_line():
         diffusion.ddim_sample(exact_epsilon(s), s, jnp.zeros((2, 2)), 5, eta=0.5)
     with pytest.raises(UserError, match="needs a condition"):
         diffusion.denoiser(Conditional(), {}, s, guidance=2.0)
+
+
+def test_ddpm_sample_with_x0_is_ddpm_sample_and_records_the_last_predictions():
+    s = schedule.linear(100, 1e-3, 0.2)
+    eps_fn, key = exact_epsilon(s), jax.random.key(7)
+    plain = diffusion.ddpm_sample(eps_fn, s, key, (256, 2), variance="large")
+    x0, x0_hat = diffusion.ddpm_sample_with_x0(eps_fn, s, key, (256, 2), last=10, variance="large")
+    np.testing.assert_allclose(x0, plain, atol=2e-4)  # the same draws; float32 rounding
+    assert x0_hat.shape == (10, 256, 2)
+    # the last step (t = 0, no noise, μ̃_0 = x̂_0) returns its prediction: x_0 = x̂_0[-1]
+    np.testing.assert_allclose(x0_hat[-1], x0, rtol=1e-4)  # c_0 = β_0/(1 − ᾱ_0) in float32
+    # x̂_0[i] is the prediction at t = 9 − i: the spread of E[x_0 | x_t] shrinks as t grows
+    spread = np.asarray(x0_hat).std(1).mean(-1)
+    assert spread[0] < spread[5] < spread[9]
+    # for Gaussian data the optimal x̂_0 moves little over the last steps and ends on the data
+    _assert_gaussian(x0_hat[-1], slack=3.0)
+    with pytest.raises(UserError, match="last must be in 1..100, got 0"):
+        diffusion.ddpm_sample_with_x0(eps_fn, s, key, (2, 2), last=0)
