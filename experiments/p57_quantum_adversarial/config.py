@@ -97,7 +97,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.log_every_steps = c.checkpoint_every_steps = 2
         c.attack.steps, c.attack.epsilons = 2, (0.1,)
         c.adversarial.steps = 1
-        c.noise.examples, c.noise.chunk = min(c.noise.examples, 2), 2
+        c.noise.examples, c.noise.chunk = (2 if args.data == "digits" else 0), 2
         # 4 qubits (6 blocks hold the 64 pixels; 4 spins): every path, compiled in seconds
         c.model.num_qubits, c.model.readout = 4, 1
         if args.data == "digits":
