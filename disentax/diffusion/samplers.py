@@ -121,7 +121,10 @@ def ddpm_sample_with_x0(
     clean samples of its last `last` steps: (x_0 `shape`, x̂_0 `[last, *shape]`), where
     x̂_0[i] = (x_t − √(1 − ᾱ_t) ε̂(x_t, t))/√ᾱ_t at t = last − 1 − i (x̂_0[-1] that of the
     final step, t = 0). The trajectory's variance over these steps, Var_t x̂_0(t), is P39's
-    hallucination score (Aithal et al. 2024)."""
+    hallucination score (Aithal et al. 2024). Without `clip_x0` the step's mean is taken in its
+    ε-form μ̃_t = (x_t − β_t ε̂/√(1 − ᾱ_t))/√(1 − β_t) (equal to μ̃_t(x̂_0, x_t)), which stays
+    finite where ᾱ_t underflows in float32 (linear β to 0.2 over T = 1000: ᾱ_t = 0 for t ≥ 902,
+    where x̂_0 = ±∞ and `ddpm_sample` returns NaN)."""
     num = schedule.num_timesteps
     if not 1 <= last <= num:
         raise UserError(f"last must be in 1..{num}, got {last}")
@@ -129,10 +132,16 @@ def ddpm_sample_with_x0(
     sigma = jnp.sqrt(schedule.reverse_variance(variance))
     c0, ct = schedule.posterior_mean_coefficients()
 
+    betas, alpha_bars = schedule.betas, schedule.alpha_bars
+
     def step(x, t):
-        x0, _ = predict_x0(eps_fn, schedule, x, t, clip_x0)
+        x0, eps = predict_x0(eps_fn, schedule, x, t, clip_x0)
+        if clip_x0 is None:
+            mean = (x - betas[t] / jnp.sqrt(1 - alpha_bars[t]) * eps) / jnp.sqrt(1 - betas[t])
+        else:
+            mean = c0[t] * x0 + ct[t] * x
         z = jnp.where(t > 0, jax.random.normal(jax.random.fold_in(noise_key, t), shape), 0.0)
-        return c0[t] * x0 + ct[t] * x + sigma[t] * z, x0
+        return mean + sigma[t] * z, x0
 
     ts = jnp.arange(num - 1, -1, -1)
     x = jax.random.normal(start_key, shape)
