@@ -55,9 +55,11 @@ def test_the_parameter_shift_gradient_equals_jax_grad():
     rng = np.random.RandomState(2)
     with jax.enable_x64(True):
         w, phi = (jnp.asarray(rng.uniform(0, 2 * np.pi, 3 * n * blocks)) for _ in range(2))
-        hardware = jax.grad(lambda w: (1 - shifted(w, phi)[readout]) / 2)(w)
-        simulated = jax.grad(
-            lambda w: (1 - quantum.expval_z(task.classifier_state(w, phi, n))[readout]) / 2
+        hardware = jax.jit(jax.grad(lambda w: (1 - shifted(w, phi)[readout]) / 2))(w)
+        simulated = jax.jit(
+            jax.grad(
+                lambda w: (1 - quantum.expval_z(task.classifier_state(w, phi, n))[readout]) / 2
+            )
         )(w)
         np.testing.assert_allclose(hardware, simulated, atol=1e-6)
         assert float(jnp.abs(simulated).max()) > 1e-2
@@ -157,14 +159,18 @@ def test_the_adversarial_loss_is_half_clean_half_attacked(smoke_digits):
     c, run, weights = smoke_digits
     batch = run.batch(run.keys.data, 0)
     params = {"weights": weights}
-    loss, metrics = task.classifier_loss(params, batch, None, model=None, step=0, config=c)
+    loss, metrics = jax.jit(
+        lambda p: task.classifier_loss(p, batch, None, model=None, step=0, config=c)
+    )(params)
     assert c.adversarial.epsilon > 0
     want = 0.5 * metrics["cross_entropy"] + 0.5 * metrics["adversarial_cross_entropy"]
     assert float(loss) == pytest.approx(float(want), rel=1e-6)
     assert float(metrics["adversarial_cross_entropy"]) > float(metrics["cross_entropy"])
     plain = config.get_config("smoke")
     assert plain.adversarial.epsilon == 0.0
-    loss, metrics = task.classifier_loss(params, batch, None, model=None, step=0, config=plain)
+    loss, metrics = jax.jit(
+        lambda p: task.classifier_loss(p, batch, None, model=None, step=0, config=plain)
+    )(params)
     assert float(loss) == pytest.approx(float(metrics["cross_entropy"]))
     assert "adversarial_cross_entropy" not in metrics
 
