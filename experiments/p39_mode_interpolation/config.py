@@ -21,10 +21,11 @@ from experiments.settings import parse_setting
 
 TASK = "experiments.p39_mode_interpolation.task"
 NUM_SEEDS = {"cpu": 3, "smoke": 1, "paper": 5}
+RECURSIVE_STEPS = {"cpu": 2000, "smoke": 6, "paper": 20_000}  # training steps of generations ≥ 1
 # recursive training on the grid: generations after the first model, the pool sampled from
 # each model and the samples its filter keeps (the paper's code: 500k sampled, 100k kept)
 RECURSION = {
-    "cpu": {"generations": 3, "pool": 5000, "keep": 1000},
+    "cpu": {"generations": 2, "pool": 5000, "keep": 1000},
     "smoke": {"generations": 1, "pool": 64, "keep": 16},
     "paper": {"generations": 5, "pool": 500_000, "keep": 100_000},
 }
@@ -51,10 +52,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         {"width": 128, "depth": 3, "embedding_dim": 64, "activation": "leaky_relu"}
     )
     c.optimizer = ml_collections.ConfigDict(
-        {"learning_rate": 1e-3, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
+        {"learning_rate": 3e-3, "b1": 0.9, "b2": 0.999, "eps": 1e-8, "weight_decay": 0.0,
          "decay_pattern": "kernel"}
     )  # fmt: skip
-    c.batch_size = 256
+    c.batch_size = 512
     c.num_steps = 3000
     c.log_every_steps = 500
     c.checkpoint_every_steps = 3000
@@ -63,6 +64,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.eval = ml_collections.ConfigDict(
         {"every_steps": 0, "num_samples": 4000, "last_steps": 10, "chunk": 5000}
     )
+    if setting in ("cpu", "smoke"):  # the same β range over 100 steps (README "Deviations")
+        c.diffusion.num_timesteps = 100
     if setting == "smoke":
         c.model.update({"width": 16, "depth": 1, "embedding_dim": 8})
         c.batch_size, c.num_steps = 32, 6
@@ -72,10 +75,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
         c.batch_size, c.num_steps = 1024, 20_000
         c.checkpoint_every_steps = 5000
         c.eval.num_samples, c.eval.chunk = 100_000, 20_000
-    if args.steps:
-        c.num_steps = args.steps
     if args.filter:  # recursive runs: main.py samples their pools; their own scores stay small
         c.eval.num_samples = min(c.eval.num_samples, 1000)
+        c.num_steps = RECURSIVE_STEPS[setting]
+    if args.steps:
+        c.num_steps = args.steps
     return c
 
 

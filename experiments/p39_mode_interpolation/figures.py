@@ -42,7 +42,7 @@ def draw(results: dict, path: str | pathlib.Path) -> None:
     width = 0.25
     for i, (metric, label) in enumerate((("auc", "ROC AUC"), ("removal", "removal"),
                                          ("retention", "retention"))):  # fmt: skip
-        v = [np.nanmean(claims.values(results, k, metric)) for k in kinds]
+        v = [np.nan_to_num(claims.values(results, k, metric)).mean() for k in kinds]
         ax.bar(np.arange(len(kinds)) + (i - 1) * width, v, width, label=label)
     ax.axhline(0.95, color="k", lw=0.8, ls="--")
     ax.set_xticks(range(len(kinds)), kinds)
