@@ -110,6 +110,10 @@ class ModeTask(DiffusionTask):
         numbers = hallucination.summary(x, x0_hat, self.config.data.kind, self.config.data.std)
         return {f"eval/{k}": float(v) for k, v in numbers.items()}
 
+    def check_member(self, config: ml_collections.ConfigDict) -> None:
+        validate(config)
+        make_optimizer(config)
+
 
 def validate(config: ml_collections.ConfigDict) -> None:
     validate_core(config)

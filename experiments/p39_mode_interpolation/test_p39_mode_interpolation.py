@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from disentax.errors import UserError
+from disentax.train.population import Population
 from disentax.train.task import task_module
 from experiments.p39_mode_interpolation import config, hallucination, main
 
@@ -153,6 +154,8 @@ def test_the_settings_build_and_the_sweep_lists_every_kind_and_seed():
     paper = config.get_config("paper")
     assert (paper.model.width, paper.model.depth, paper.eval.last_steps) == (128, 3, 10)
     assert config.RECURSION["paper"] == {"generations": 5, "pool": 500_000, "keep": 100_000}
+    seeds = [config.get_config(f"kind=grid,seed={s},smoke") for s in (0, 1)]
+    assert Population.create(seeds, "loop").size == 2  # every member checked by the task
     line = config.get_config("kind=line,smoke")
     batch = task_module(line).build(line).batch(jax.random.key(0), 0)["x"]
     assert batch.shape == (32, 1)
