@@ -52,7 +52,27 @@ COMMITTED = {"cpu": RESULTS / "cpu.json"}
 
 # The claims that do not reproduce, per setting, with the measured numbers (filled from the
 # committed results; `test_p39_mode_interpolation_claims.py` asserts them as strict xfails).
-EXPECTED_FAILURES: dict[str, dict[str, str]] = {"cpu": {}, "smoke": {}}
+EXPECTED_FAILURES: dict[str, dict[str, str]] = {
+    "cpu": {
+        "filter_removes_95_keeps_96": (
+            "line: removal 0.091 ± 0.105 ≤ 0.95 at retention 0.959 ± 0.014; grid: removal "
+            "0.032 ± 0.029 ≤ 0.95 at retention 0.963 ± 0.016; rotated: removal 0.031 ± 0.012 "
+            "≤ 0.95 at retention 0.970 ± 0.015"
+        ),
+        "hallucinations_between_adjacent_modes": (
+            "line: adjacent fraction 0.794 ± 0.567 < 0.8; grid: adjacent fraction 0.730 ± "
+            "0.242 < 0.8; rotated: adjacent fraction 0.741 ± 0.154 < 0.8"
+        ),
+        "rotated_grid_none_along_the_axes": (
+            "rotated: fraction on axis-aligned diagonal segments 0.092 ± 0.056 > 0.05"
+        ),
+        "variance_separates_hallucinations": (
+            "line: AUC 0.782 ± 0.161 < 0.9; grid: AUC 0.515 ± 0.041 < 0.9; rotated: AUC 0.507 "
+            "± 0.040 < 0.9"
+        ),
+    },
+    "smoke": {},
+}
 
 
 def load(path: str | pathlib.Path) -> dict:
