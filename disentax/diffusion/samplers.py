@@ -77,34 +77,54 @@ def predict_x0(eps_fn, schedule: Schedule, x, t, clip_x0: float | None = None):
 
 
 def _reverse_mean(eps_fn, schedule: Schedule, x, t, clip_x0):
-    """μ̃_t(x̂_0(x_t), x_t)."""
-    x0, _ = predict_x0(eps_fn, schedule, x, t, clip_x0)
-    c0, ct = schedule.posterior_mean_coefficients()
-    return c0[t] * x0 + ct[t] * x
+    """(μ̃_t, x̂_0) of one ancestral step. Without `clip_x0`, μ̃_t in its ε-form
+    (x_t − β_t ε̂/√(1 − ᾱ_t))/√(1 − β_t), equal to μ̃_t(x̂_0, x_t) and finite where ᾱ_t
+    underflows in float32 (linear β to 0.2 over T = 1000: ᾱ_t = 0 from t = 902, x̂_0 = ±∞ there);
+    with it, μ̃_t(clip(x̂_0), x_t)."""
+    x0, eps = predict_x0(eps_fn, schedule, x, t, clip_x0)
+    if clip_x0 is None:
+        beta = schedule.betas[t]
+        mean = (x - beta / jnp.sqrt(1 - schedule.alpha_bars[t]) * eps) / jnp.sqrt(1 - beta)
+    else:
+        c0, ct = schedule.posterior_mean_coefficients()
+        mean = c0[t] * x0 + ct[t] * x
+    return mean, x0
 
 
-def _ancestral(eps_fn, schedule, x_last, noise_at, variance, clip_x0):
+def _ancestral(eps_fn, schedule, x_last, noise_at, variance, clip_x0, record: int = 0):
+    """x_0 from x_{T−1} by the ancestral steps t = T−1..0 with z_t = `noise_at(t)`, and the x̂_0
+    of the last `record` steps `[record, …]` (None when 0)."""
     sigma = jnp.sqrt(schedule.reverse_variance(variance))
 
     def step(x, t):
-        return _reverse_mean(eps_fn, schedule, x, t, clip_x0) + sigma[t] * noise_at(t), None
+        mean, x0 = _reverse_mean(eps_fn, schedule, x, t, clip_x0)
+        return mean + sigma[t] * noise_at(t), x0
 
-    ts = jnp.arange(schedule.num_timesteps - 1, -1, -1)
-    return jax.lax.scan(step, x_last, ts)[0]
+    num = schedule.num_timesteps
+    ts = jnp.arange(num - 1, -1, -1)
+    x = jax.lax.scan(lambda x, t: (step(x, t)[0], None), x_last, ts[: num - record])[0]
+    if not record:
+        return x, None
+    return jax.lax.scan(step, x, ts[num - record :])
 
 
-def ddpm_sample(
-    eps_fn, schedule: Schedule, key, shape, *, variance: str = "small", clip_x0=None
-) -> jax.Array:
-    """`shape` samples by the ancestral sampler: x_{T−1} ~ N(0, I), z_t from fold_in(key, t)."""
+def _sampling_noise(key, shape):
+    """x_{T−1} ~ N(0, I) and z_t from fold_in(key, t), z_0 = 0."""
     start_key, noise_key = jax.random.split(key)
 
     def noise_at(t):
         z = jax.random.normal(jax.random.fold_in(noise_key, t), shape)
         return jnp.where(t > 0, z, 0.0)
 
-    x_last = jax.random.normal(start_key, shape)
-    return _ancestral(eps_fn, schedule, x_last, noise_at, variance, clip_x0)
+    return jax.random.normal(start_key, shape), noise_at
+
+
+def ddpm_sample(
+    eps_fn, schedule: Schedule, key, shape, *, variance: str = "small", clip_x0=None
+) -> jax.Array:
+    """`shape` samples by the ancestral sampler: x_{T−1} ~ N(0, I), z_t from fold_in(key, t)."""
+    x_last, noise_at = _sampling_noise(key, shape)
+    return _ancestral(eps_fn, schedule, x_last, noise_at, variance, clip_x0)[0]
 
 
 def ddpm_sample_with_x0(
@@ -121,39 +141,19 @@ def ddpm_sample_with_x0(
     clean samples of its last `last` steps: (x_0 `shape`, x̂_0 `[last, *shape]`), where
     x̂_0[i] = (x_t − √(1 − ᾱ_t) ε̂(x_t, t))/√ᾱ_t at t = last − 1 − i (x̂_0[-1] that of the
     final step, t = 0). The trajectory's variance over these steps, Var_t x̂_0(t), is P39's
-    hallucination score (Aithal et al. 2024). Without `clip_x0` the step's mean is taken in its
-    ε-form μ̃_t = (x_t − β_t ε̂/√(1 − ᾱ_t))/√(1 − β_t) (equal to μ̃_t(x̂_0, x_t)), which stays
-    finite where ᾱ_t underflows in float32 (linear β to 0.2 over T = 1000: ᾱ_t = 0 for t ≥ 902,
-    where x̂_0 = ±∞ and `ddpm_sample` returns NaN)."""
+    hallucination score (Aithal et al. 2024)."""
     num = schedule.num_timesteps
     if not 1 <= last <= num:
         raise UserError(f"last must be in 1..{num}, got {last}")
-    start_key, noise_key = jax.random.split(key)
-    sigma = jnp.sqrt(schedule.reverse_variance(variance))
-    c0, ct = schedule.posterior_mean_coefficients()
-
-    betas, alpha_bars = schedule.betas, schedule.alpha_bars
-
-    def step(x, t):
-        x0, eps = predict_x0(eps_fn, schedule, x, t, clip_x0)
-        if clip_x0 is None:
-            mean = (x - betas[t] / jnp.sqrt(1 - alpha_bars[t]) * eps) / jnp.sqrt(1 - betas[t])
-        else:
-            mean = c0[t] * x0 + ct[t] * x
-        z = jnp.where(t > 0, jax.random.normal(jax.random.fold_in(noise_key, t), shape), 0.0)
-        return mean + sigma[t] * z, x0
-
-    ts = jnp.arange(num - 1, -1, -1)
-    x = jax.random.normal(start_key, shape)
-    x = jax.lax.scan(lambda x, t: (step(x, t)[0], None), x, ts[: num - last])[0]
-    return jax.lax.scan(step, x, ts[num - last :])
+    x_last, noise_at = _sampling_noise(key, shape)
+    return _ancestral(eps_fn, schedule, x_last, noise_at, variance, clip_x0, record=last)
 
 
 def ddpm_decode(
     eps_fn, schedule: Schedule, x_last, noises, *, variance: str = "small", clip_x0=None
 ) -> jax.Array:
     """x_0 from the latent (x_{T−1}, z `[T, B, …]`), z_t = `noises[t]` (z_0 included)."""
-    return _ancestral(eps_fn, schedule, x_last, lambda t: noises[t], variance, clip_x0)
+    return _ancestral(eps_fn, schedule, x_last, lambda t: noises[t], variance, clip_x0)[0]
 
 
 def dpm_encode(
@@ -172,7 +172,7 @@ def dpm_encode(
     sigma = jnp.sqrt(schedule.reverse_variance(variance))
 
     def residual(x_t, x_prev, t):
-        return (x_prev - _reverse_mean(eps_fn, schedule, x_t, t, clip_x0)) / sigma[t]
+        return (x_prev - _reverse_mean(eps_fn, schedule, x_t, t, clip_x0)[0]) / sigma[t]
 
     return x_last, jax.vmap(residual)(chain, previous, ts)
 
