@@ -7,15 +7,13 @@ import pytest
 
 from disentax.errors import UserError
 from experiments.p39_mode_interpolation import claims, config, main
-from experiments.testing import claim_params
+from experiments.testing import committed_claim_tests
 
-STORED = claims.load(claims.COMMITTED["cpu"])
-EXPECTED = claims.expected_failures("cpu")
-
-
-@pytest.mark.parametrize("claim", claim_params(claims.CLAIMS, EXPECTED))
-def test_claim_on_the_committed_cpu_results(claim):
-    assert claims.CLAIMS[claim](STORED) is None
+(
+    STORED,
+    test_claim_on_the_committed_cpu_results,
+    test_check_reports_no_difference_from_the_expected_failures,
+) = committed_claim_tests(claims)
 
 
 def test_the_committed_results_are_the_cpu_sweep_with_its_provenance():
@@ -35,10 +33,6 @@ def test_the_committed_results_are_the_cpu_sweep_with_its_provenance():
     assert main.run_name(config.get_config("kind=line,cpu")) == "line"
     assert STORED["versions"]["jax"] and STORED["commit"]
     assert STORED["claims"] == claims.outcomes(STORED)
-
-
-def test_check_reports_no_difference_from_the_expected_failures():
-    assert claims.check(STORED, "cpu") == []
 
 
 def test_check_reports_a_claim_that_changes_outcome():
