@@ -28,7 +28,6 @@ prints the claim tables and each claim's outcome and exits non-zero when an outc
 `EXPECTED_FAILURES[setting]`, as a strict xfail would.
 """
 
-import argparse
 import json
 import math
 import pathlib
@@ -246,20 +245,7 @@ def table(results: dict) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=pathlib.Path)
-    parser.add_argument("--setting", help="default: the file's own")
-    args = parser.parse_args(argv)
-    results = load(args.results)
-    setting = args.setting or results["setting"]
-    print(table(results))
-    for name, failure in outcomes(results).items():
-        print(f"{name}: {'holds' if failure is None else failure}")
-    differences = check(results, setting)
-    for line in differences:
-        print(f"differs: {line}")
-    print(f"setting {setting!r}: {len(differences)} outcome(s) differ from expected")
-    return 1 if differences else 0
+    return claim_check.main(sys.modules[__name__], argv)
 
 
 if __name__ == "__main__":
